@@ -1,0 +1,201 @@
+import { InvalidOptionError, type ElementIndex } from '../errors.js';
+import type { Scheduler, SchedulerName } from '../schedulers/scheduler.js';
+import { isScheduler } from '../schedulers/scheduler.js';
+import { isTaskRef, type EndFn, type StartFn } from './task.js';
+
+/** What `onError` may be. */
+export type OnError<T = any> = 'throw' | 'skip' | ((error: unknown, value: T, ctx: ErrorContext) => unknown);
+
+/** The `ctx` handed to an `onError` function. */
+export interface ErrorContext {
+  /** The stage's name. */
+  readonly stage: string;
+  /** The element that failed. */
+  readonly elementIndex: ElementIndex;
+  /** How many times it ran (1 + the retries used). */
+  readonly attempts: number;
+}
+
+/** What a stage does when a push upstream outruns it by more than `maxsize` queued items. */
+export type OverflowPolicy = 'buffer' | 'error' | 'dropOldest' | 'dropNewest';
+
+/** Options shared by every operator of rxjs-parallel. Defaults are in {@link STAGE_DEFAULTS}. */
+export interface StageOptions<T = any, Res = any> {
+  /**
+   * Workers of this stage: calls of `fn` in work at once (pypeln's `workers`).
+   * @default 1
+   */
+  workers?: number;
+  /**
+   * Credits: items this stage may hold beyond those in work. `0` means unbounded.
+   * @default 2 × workers
+   */
+  maxsize?: number;
+  /**
+   * Where `fn` runs: a scheduler instance (shared, kept warm until its `close()`), or a name that
+   * makes a private one living exactly as long as the subscription.
+   * @default 'task'
+   */
+  scheduler?: Scheduler | SchedulerName;
+  /**
+   * map and filter only: emit in source order (streaming; a slow head element stalls intake).
+   * @default false
+   */
+  ordered?: boolean;
+  /**
+   * Milliseconds an element may take; a late element fails with `TaskTimeoutError` and its
+   * `ctx.signal` is aborted. With `onError: 'skip'` this is pypeln's `timeout`.
+   * @default undefined (none)
+   */
+  timeout?: number;
+  /**
+   * `'throw'` fails the stream, `'skip'` drops the element, a function `(err, value, ctx) =>
+   * replacement` recovers (the replacement is emitted as if `fn` had returned it; it may be a Promise).
+   * @default 'throw'
+   */
+  onError?: OnError<T>;
+  /**
+   * Re-runs of a failing element (and of one a crashed worker held) before `onError` applies.
+   * @default 0
+   */
+  retries?: number;
+  /**
+   * `(ctx) => resources`, once per worker subscription, inside that worker; may be async.
+   * @default undefined
+   */
+  onStart?: StartFn<Res>;
+  /**
+   * `(ctx) => void`, once per worker subscription when it ends for any reason; may be async.
+   * Sees `ctx.resources` and `ctx.stageStatus`. Does not run for a worker whose `onStart` failed.
+   * @default undefined
+   */
+  onEnd?: EndFn<Res>;
+  /**
+   * thread/process: items sent per message (results are still per item). `'auto'` grows the
+   * batch while elements are short; ignored by the task and sync schedulers.
+   * @default 1
+   */
+  batchSize?: number | 'auto';
+  /**
+   * Only for a push upstream (a plain Observable): what happens past `maxsize` queued items.
+   * `'buffer'` grows and loses nothing; `'error'` fails with `BufferOverflowError`;
+   * `'dropOldest'`/`'dropNewest'` drop a queued item.
+   * @default 'buffer'
+   */
+  overflow?: OverflowPolicy;
+  /**
+   * Used in errors and stats.
+   * @default operator name + '#' + a counter, e.g. `mapParallel#3`
+   */
+  name?: string;
+}
+
+/** The documented defaults, in one place. `maxsize: undefined` stands for 2 × workers. */
+export const STAGE_DEFAULTS = Object.freeze({
+  workers: 1,
+  maxsize: undefined as number | undefined,
+  scheduler: 'task' as SchedulerName,
+  ordered: false,
+  timeout: undefined as number | undefined,
+  onError: 'throw' as OnError,
+  retries: 0,
+  onStart: undefined,
+  onEnd: undefined,
+  batchSize: 1 as number | 'auto',
+  overflow: 'buffer' as OverflowPolicy,
+});
+
+/** Options after validation, with every default applied. @internal */
+export interface ResolvedOptions {
+  readonly name: string;
+  readonly workers: number;
+  /** Infinity for `maxsize: 0`. */
+  readonly maxsize: number;
+  readonly scheduler: Scheduler | SchedulerName;
+  readonly ordered: boolean;
+  readonly timeout: number | undefined;
+  readonly onError: OnError;
+  readonly retries: number;
+  readonly onStart: StartFn | undefined;
+  readonly onEnd: EndFn | undefined;
+  readonly batchSize: number | 'auto';
+  readonly overflow: OverflowPolicy;
+}
+
+const KNOWN = new Set([
+  'workers', 'maxsize', 'scheduler', 'ordered', 'timeout', 'onError', 'retries', 'onStart', 'onEnd',
+  'batchSize', 'overflow', 'name', 'monitor',
+]);
+const SCHEDULER_NAMES = ['task', 'thread', 'process', 'sync'];
+const OVERFLOW = ['buffer', 'error', 'dropOldest', 'dropNewest'];
+const counters = new Map<string, number>();
+
+/**
+ * Validates the options of one operator call and applies the defaults; throws InvalidOptionError
+ * naming the option, what was expected and what was received.
+ * @internal
+ */
+export function resolveOptions(operator: string, fn: unknown, options: StageOptions | undefined, allowOrdered = true): ResolvedOptions {
+  if (typeof fn !== 'function' && !isTaskRef(fn)) throw new InvalidOptionError('fn', 'a function or a task() reference', fn);
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(key, `one of the options ${[...KNOWN].join(', ')} (unknown option)`, (options as Record<string, unknown>)[key]);
+  }
+  const o = options;
+  const workers = o.workers ?? STAGE_DEFAULTS.workers;
+  integer('workers', workers, 1);
+  const maxsize = o.maxsize ?? 2 * workers;
+  integer('maxsize', maxsize, 0);
+  const scheduler = o.scheduler ?? STAGE_DEFAULTS.scheduler;
+  if (!(typeof scheduler === 'string' && SCHEDULER_NAMES.includes(scheduler)) && !isScheduler(scheduler)) {
+    throw new InvalidOptionError('scheduler', `a Scheduler or one of ${SCHEDULER_NAMES.map((n) => `'${n}'`).join(', ')}`, scheduler);
+  }
+  const ordered = o.ordered ?? STAGE_DEFAULTS.ordered;
+  if (typeof ordered !== 'boolean') throw new InvalidOptionError('ordered', 'a boolean', ordered);
+  if (o.ordered !== undefined && !allowOrdered) {
+    throw new InvalidOptionError('ordered', `not set on ${operator} (use flatMapOrdered or the ordered() operator)`, ordered);
+  }
+  if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout > 0) || !Number.isFinite(o.timeout))) {
+    throw new InvalidOptionError('timeout', 'a finite number of milliseconds > 0', o.timeout);
+  }
+  const onError = o.onError ?? STAGE_DEFAULTS.onError;
+  if (onError !== 'throw' && onError !== 'skip' && typeof onError !== 'function') {
+    throw new InvalidOptionError('onError', "'throw', 'skip' or a function (err, value, ctx) => replacement", onError);
+  }
+  const retries = o.retries ?? STAGE_DEFAULTS.retries;
+  integer('retries', retries, 0);
+  for (const key of ['onStart', 'onEnd'] as const) {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'function' && !isTaskRef(v)) throw new InvalidOptionError(key, 'a function or a task() reference', v);
+  }
+  const batchSize = o.batchSize ?? STAGE_DEFAULTS.batchSize;
+  if (batchSize !== 'auto') integer('batchSize', batchSize, 1, "an integer ≥ 1 or 'auto'");
+  const overflow = o.overflow ?? STAGE_DEFAULTS.overflow;
+  if (!OVERFLOW.includes(overflow)) throw new InvalidOptionError('overflow', OVERFLOW.map((n) => `'${n}'`).join(', '), overflow);
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new InvalidOptionError('name', 'a non-empty string', o.name);
+  let name = o.name;
+  if (name === undefined) {
+    const n = (counters.get(operator) ?? 0) + 1;
+    counters.set(operator, n);
+    name = `${operator}#${n}`;
+  }
+  return {
+    name,
+    workers,
+    maxsize: maxsize === 0 ? Infinity : maxsize,
+    scheduler,
+    ordered,
+    timeout: o.timeout,
+    onError,
+    retries,
+    onStart: o.onStart,
+    onEnd: o.onEnd,
+    batchSize,
+    overflow,
+  };
+}
+
+function integer(option: string, value: unknown, min: number, expected = `an integer ≥ ${min}`): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new InvalidOptionError(option, expected, value);
+}

@@ -1,0 +1,563 @@
+import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
+import {
+  BufferOverflowError,
+  ParallelError,
+  StageError,
+  TaskTimeoutError,
+  type ElementIndex,
+} from '../errors.js';
+import {
+  CreditLine,
+  isPullObservable,
+  PullObservable,
+  subscribePull,
+  type IndexedObserver,
+  type PullRequest,
+} from '../backpressure/credit.js';
+import { Ring } from '../backpressure/ring.js';
+import { resolveScheduler } from '../schedulers/resolve.js';
+import type { Job, LeaseSink, Scheduler, StageMode, WorkerLease } from '../schedulers/scheduler.js';
+import type { ResolvedOptions } from './options.js';
+import type { Work } from './task.js';
+import { collectOutputs } from './outputs.js';
+import { AutoBatch } from './auto-batch.js';
+
+/** What an operator hands the stage core. @internal */
+export interface StageConfig {
+  readonly mode: StageMode;
+  readonly fn: Work;
+  readonly options: ResolvedOptions;
+  /** flatMapOrdered: emit in source order (map/filter take it from `options.ordered`). */
+  readonly ordered?: boolean;
+}
+
+/**
+ * The stage core: every operator of rxjs-parallel is this function plus documentation. Calling it
+ * captures the config; everything else happens per subscription, in {@link StageRun}.
+ * @internal
+ */
+export function stage<T, R>(config: StageConfig): OperatorFunction<T, R> {
+  return (source: Observable<T>) =>
+    new PullObservable<R>((observer, request) => new StageRun<T, R>(config, source, observer, request).subscription);
+}
+
+/** One element inside a stage, from arrival until it leaves (emitted, filtered, skipped or dropped). */
+interface Element {
+  readonly seq: number;
+  readonly value: unknown;
+  readonly index: ElementIndex;
+  /** Runs so far (1 + retries used). */
+  attempts: number;
+  /** The worker running it, while in work. */
+  slot: Slot | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Outputs not yet emitted, from `outPos` on. */
+  outs: unknown[] | undefined;
+  outPos: number;
+  /** Finished: no more outputs will come. */
+  settled: boolean;
+  /** In `emitQueue` (unordered mode). */
+  queued: boolean;
+}
+
+/** A worker subscription of this stage. */
+interface Slot {
+  readonly index: number;
+  readonly lease: WorkerLease;
+  ready: boolean;
+  /** Jobs in work in this slot. */
+  busy: number;
+  /** When the current batch was sent, for automatic batching. */
+  sentAt: number;
+  ending: Promise<void> | undefined;
+}
+
+const enum State {
+  Running,
+  /** Upstream done and every element left: onEnd running before `complete`. */
+  Completing,
+  /** Failed: onEnd running before `error`. */
+  Failing,
+  /** Completed, errored or unsubscribed. */
+  Closed,
+}
+
+/** One subscription of one stage. @internal */
+class StageRun<T, R> implements LeaseSink {
+  readonly subscription: Subscription;
+  private readonly o: ResolvedOptions;
+  private readonly mode: StageMode;
+  private readonly orderedOut: boolean;
+  private state = State.Running;
+
+  private scheduler!: Scheduler;
+  private ownsScheduler = false;
+  private readonly slots: Slot[] = [];
+  /** Ready slots with nothing in work. */
+  private readonly idle: Slot[] = [];
+  private slotsOpen = 0;
+  /** In-process serial execution (sync scheduler): one element in work at a time. */
+  private serial = false;
+  private inWork = 0;
+  private batch: AutoBatch | number = 1;
+
+  private readonly queue = new Ring<Element>();
+  /** Every element in the stage, by seq. */
+  private readonly elements = new Map<number, Element>();
+  /** Unordered mode: elements with something to emit or ready to leave, in completion order. */
+  private readonly emitQueue = new Ring<Element>();
+  private nextSeq = 0;
+  /** Ordered mode: the seq that must leave next. */
+  private headSeq = 0;
+
+  private upstream: Subscription | undefined;
+  private upLine: CreditLine | undefined;
+  private upstreamDone = false;
+  private granted = 0;
+  private readonly down: CreditLine;
+
+  private ending: Promise<unknown> | undefined;
+  private dispatching = false;
+  private dispatchAgain = false;
+  private flushing = false;
+  private flushAgain = false;
+
+  constructor(
+    private readonly config: StageConfig,
+    source: Observable<T>,
+    private readonly observer: IndexedObserver<R>,
+    request: PullRequest,
+  ) {
+    this.o = config.options;
+    this.mode = config.mode;
+    this.orderedOut = request.ordered || this.o.ordered || config.ordered === true;
+    this.down = request.line;
+    this.subscription = new Subscription(() => this.teardown());
+    this.down.onGrant(() => this.flush());
+
+    const resolved = resolveScheduler(this.o.scheduler, this.o.workers);
+    this.scheduler = resolved.scheduler;
+    this.ownsScheduler = resolved.owned;
+    this.serial = this.scheduler.kind === 'sync';
+    if (this.scheduler.batching && this.o.batchSize !== 1) {
+      this.batch = this.o.batchSize === 'auto' ? new AutoBatch() : this.o.batchSize;
+    }
+    this.openSlots();
+    if (this.state !== State.Running) return;
+
+    const capacity = this.o.workers * this.batchLimit() + this.o.maxsize;
+    if (isPullObservable(source)) {
+      this.upLine = new CreditLine(0);
+      this.granted = capacity;
+      this.upstream = subscribePull(source, this.upstreamObserver(), { line: this.upLine, ordered: this.orderedOut });
+      if (this.state === State.Running) this.upLine.grant(capacity);
+    } else {
+      this.upstream = source.subscribe({
+        next: (value) => this.onUpstream(value, [this.nextSeq]),
+        error: (error) => this.fail(error),
+        complete: () => this.onUpstreamComplete(),
+      });
+    }
+    // The upstream may have finished synchronously, before `this.upstream` was assigned.
+    if (this.state !== State.Running) this.upstream.unsubscribe();
+  }
+
+  // ---- upstream ---------------------------------------------------------------------------
+
+  private upstreamObserver(): IndexedObserver<T> {
+    const run = this;
+    return {
+      get closed() {
+        return run.state !== State.Running;
+      },
+      next: (value, index) => this.onUpstream(value, index),
+      error: (error) => this.fail(error),
+      complete: () => this.onUpstreamComplete(),
+    };
+  }
+
+  private onUpstream(value: unknown, index: ElementIndex): void {
+    if (this.state !== State.Running) return;
+    const el: Element = {
+      seq: this.nextSeq++,
+      value,
+      index,
+      attempts: 0,
+      slot: undefined,
+      timer: undefined,
+      outs: undefined,
+      outPos: 0,
+      settled: false,
+      queued: false,
+    };
+    this.elements.set(el.seq, el);
+    this.queue.push(el);
+    this.dispatch();
+    if (!this.upLine && this.queue.length > this.o.maxsize) this.overflow();
+  }
+
+  /** A push upstream put more than `maxsize` items in the queue. */
+  private overflow(): void {
+    switch (this.o.overflow) {
+      case 'buffer':
+        return;
+      case 'error':
+        return this.fail(new BufferOverflowError(this.o.name, this.o.maxsize));
+      case 'dropOldest':
+        return this.drop(this.queue.shift()!);
+      case 'dropNewest':
+        return this.drop(this.queue.pop()!);
+    }
+  }
+
+  private drop(el: Element): void {
+    el.settled = true;
+    this.ready(el);
+  }
+
+  private onUpstreamComplete(): void {
+    if (this.state !== State.Running) return;
+    this.upstreamDone = true;
+    this.upstream = undefined;
+    this.endIdleSlots();
+    this.checkComplete();
+  }
+
+  // ---- workers ----------------------------------------------------------------------------
+
+  private openSlots(): void {
+    const work = {
+      name: this.o.name,
+      mode: this.mode,
+      fn: this.config.fn,
+      onStart: this.o.onStart,
+      onEnd: this.o.onEnd,
+    };
+    for (let index = 0; index < this.o.workers; index++) {
+      const lease = this.scheduler.lease(work, { index, workers: this.o.workers }, this);
+      const slot: Slot = { index, lease, ready: false, busy: 0, sentAt: 0, ending: undefined };
+      this.slots.push(slot);
+      this.slotsOpen++;
+      lease.ready.then(
+        () => {
+          if (this.state > State.Completing || slot.ending) return;
+          slot.ready = true;
+          this.idle.push(slot);
+          this.dispatch();
+          this.endIdleSlots();
+        },
+        (error) => this.fail(error instanceof ParallelError ? error : new StageError(this.o.name, 'onStart', undefined, error)),
+      );
+    }
+  }
+
+  private batchLimit(): number {
+    return typeof this.batch === 'number' ? this.batch : this.batch.size;
+  }
+
+  /** Hands queued elements to idle workers. Re-entrant calls (sync scheduler) loop instead of nesting. */
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        while (this.queue.length > 0 && this.idle.length > 0 && this.state === State.Running) {
+          if (this.serial && this.inWork > 0) break;
+          const slot = this.idle.pop()!;
+          const n = Math.min(this.batchLimit(), this.queue.length);
+          const jobs: Job[] = new Array(n);
+          for (let i = 0; i < n; i++) {
+            const el = this.queue.shift()!;
+            el.slot = slot;
+            el.attempts++;
+            if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
+            jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
+          }
+          slot.busy = n;
+          this.inWork += n;
+          if (typeof this.batch !== 'number') slot.sentAt = performance.now();
+          slot.lease.run(jobs);
+        }
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** The element left its worker (settled, failed or timed out): free the worker when its batch is done. */
+  private release(el: Element): void {
+    const slot = el.slot!;
+    el.slot = undefined;
+    if (el.timer !== undefined) {
+      clearTimeout(el.timer);
+      el.timer = undefined;
+    }
+    this.inWork--;
+    if (--slot.busy > 0) return;
+    if (typeof this.batch !== 'number') this.adaptBatch(slot);
+    if (slot.ending || this.state > State.Completing) return;
+    this.idle.push(slot);
+  }
+
+  private adaptBatch(slot: Slot): void {
+    const auto = this.batch as AutoBatch;
+    const before = auto.size;
+    auto.record(performance.now() - slot.sentAt);
+    // A larger batch needs more items in the stage to fill it: grant the difference upstream.
+    if (auto.size > before && this.upLine) this.grantUp(this.o.workers * (auto.size - before));
+  }
+
+  private readonly onTimeout = (el: Element): void => {
+    el.timer = undefined;
+    if (!el.slot || this.state !== State.Running) return;
+    const error = new TaskTimeoutError(this.o.name, el.index, this.o.timeout!);
+    el.slot.lease.cancel(el.seq, error);
+    this.release(el);
+    this.failed(el, error);
+    this.dispatch();
+    this.endIdleSlots();
+  };
+
+  // ---- results (LeaseSink) ----------------------------------------------------------------
+
+  resolve(seq: number, value: unknown): void {
+    const el = this.elements.get(seq);
+    if (!el || !el.slot || this.state > State.Completing) return; // stale: timed out or torn down
+    if (this.mode === 'flat') {
+      const outs = collectOutputs(value);
+      if (!Array.isArray(outs)) {
+        // An async iterable or observable runs in this worker: it stays busy until it is drained.
+        const slot = el.slot;
+        outs.then(
+          (list) => el.slot === slot && this.state <= State.Completing && this.settled(el, list),
+          (error) => el.slot === slot && this.state <= State.Completing && this.reject(seq, error),
+        );
+        return;
+      }
+      value = outs;
+    }
+    this.settled(el, value);
+  }
+
+  private settled(el: Element, value: unknown): void {
+    this.release(el);
+    this.accept(el, value);
+    this.dispatch();
+    this.endIdleSlots();
+  }
+
+  reject(seq: number, error: unknown): void {
+    const el = this.elements.get(seq);
+    if (!el || !el.slot || this.state > State.Completing) return;
+    this.release(el);
+    this.failed(el, error);
+    this.dispatch();
+    this.endIdleSlots();
+  }
+
+  /** Turns what `fn` (or `onError`) returned into the element's outputs. */
+  private accept(el: Element, value: unknown): void {
+    switch (this.mode) {
+      case 'map':
+        el.outs = [value];
+        break;
+      case 'filter':
+        if (value) el.outs = [el.value];
+        break;
+      case 'each':
+        break;
+      case 'flat': {
+        const outs = collectOutputs(value);
+        if (Array.isArray(outs)) {
+          el.outs = outs;
+          break;
+        }
+        // Only an onError replacement gets here with something asynchronous to drain.
+        outs.then(
+          (list) => this.state === State.Running && this.accept(el, list),
+          (error) => this.fail(new StageError(this.o.name, 'onError', el.index, error)),
+        );
+        return;
+      }
+    }
+    el.settled = true;
+    this.ready(el);
+  }
+
+  private failed(el: Element, error: unknown): void {
+    if (this.state !== State.Running) return;
+    if (el.attempts <= this.o.retries) {
+      this.queue.unshift(el); // first in line, so a retried element is not starved
+      return;
+    }
+    const onError = this.o.onError;
+    if (onError === 'skip') {
+      el.settled = true;
+      this.ready(el);
+      return;
+    }
+    const wrapped = error instanceof ParallelError ? error : new StageError(this.o.name, 'fn', el.index, error);
+    if (onError === 'throw') return this.fail(wrapped);
+    let replacement: unknown;
+    try {
+      replacement = onError(error, el.value, { stage: this.o.name, elementIndex: el.index, attempts: el.attempts });
+    } catch (handlerError) {
+      return this.fail(new StageError(this.o.name, 'onError', el.index, handlerError));
+    }
+    if (isPromiseLike(replacement)) {
+      replacement.then(
+        (value) => this.state === State.Running && this.accept(el, value),
+        (handlerError) => this.fail(new StageError(this.o.name, 'onError', el.index, handlerError)),
+      );
+    } else {
+      this.accept(el, replacement);
+    }
+  }
+
+  // ---- downstream -------------------------------------------------------------------------
+
+  /** The element has outputs to emit, or none and can leave. */
+  private ready(el: Element): void {
+    if (!this.orderedOut && !el.queued) {
+      el.queued = true;
+      this.emitQueue.push(el);
+    }
+    this.flush();
+  }
+
+  /** Emits what downstream has credit for, in completion order or, when ordered, in source order. */
+  private flush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        while (this.state <= State.Completing) {
+          const el = this.orderedOut ? this.elements.get(this.headSeq) : this.emitQueue.peek();
+          if (!el || !el.settled || !this.emit(el)) break;
+          if (this.orderedOut) this.headSeq++;
+          else {
+            this.emitQueue.shift();
+            el.queued = false;
+          }
+          this.leave(el);
+        }
+      } while (this.flushAgain);
+    } finally {
+      this.flushing = false;
+    }
+    this.checkComplete();
+  }
+
+  /** Emits the element's outputs against downstream credit; true when all are out. */
+  private emit(el: Element): boolean {
+    const outs = el.outs;
+    if (!outs) return true;
+    const flat = this.mode === 'flat';
+    while (el.outPos < outs.length) {
+      if (this.state > State.Completing || !this.down.take()) return false;
+      const i = el.outPos++;
+      const value = outs[i];
+      outs[i] = undefined;
+      this.observer.next(value as R, flat ? [...el.index, i] : el.index);
+    }
+    return true;
+  }
+
+  private leave(el: Element): void {
+    this.elements.delete(el.seq);
+    el.outs = undefined;
+    if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(1);
+  }
+
+  private grantUp(n: number): void {
+    this.granted += n;
+    this.upLine!.grant(n);
+  }
+
+  // ---- endings ----------------------------------------------------------------------------
+
+  /** pypeln's workers end when there is nothing left for them: end idle slots once upstream is done. */
+  private endIdleSlots(): void {
+    if (!this.upstreamDone || this.queue.length > 0 || this.state !== State.Running) return;
+    for (const slot of this.idle) this.endSlot(slot);
+    this.idle.length = 0;
+    this.checkComplete();
+  }
+
+  private endSlot(slot: Slot): Promise<void> {
+    if (!slot.ending) {
+      this.slotsOpen--;
+      slot.ending = slot.lease.end({ done: this.slotsOpen === 0, activeWorkers: this.slotsOpen });
+      slot.ending.catch(() => {}); // collected by endAll
+    }
+    return slot.ending;
+  }
+
+  /** Ends every slot once; resolves with the first onEnd error, if any. */
+  private endAll(): Promise<unknown> {
+    this.ending ??= this.endSlots();
+    return this.ending;
+  }
+
+  private async endSlots(): Promise<unknown> {
+    this.idle.length = 0;
+    for (const slot of this.slots) this.endSlot(slot);
+    const results = await Promise.allSettled(this.slots.map((s) => s.ending));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (this.ownsScheduler) await this.scheduler.close().catch(() => {});
+    return failure && (failure.reason instanceof ParallelError ? failure.reason : new StageError(this.o.name, 'onEnd', undefined, failure.reason));
+  }
+
+  private checkComplete(): void {
+    if (this.state !== State.Running || !this.upstreamDone || this.elements.size > 0 || this.flushing) return;
+    this.state = State.Completing;
+    void this.endAll().then((error) => {
+      if (this.state !== State.Completing) return;
+      this.state = State.Closed;
+      if (error) this.observer.error(error);
+      else this.observer.complete();
+    });
+  }
+
+  /** Fails the stage once: stop intake, end every worker (onEnd), then error downstream. */
+  private fail(error: unknown): void {
+    if (this.state >= State.Failing) return;
+    this.state = State.Failing;
+    this.stopIntake();
+    void this.endAll().then(() => {
+      if (this.state !== State.Failing) return;
+      this.state = State.Closed;
+      this.observer.error(error);
+    });
+  }
+
+  private stopIntake(): void {
+    this.upstream?.unsubscribe();
+    this.upstream = undefined;
+    for (const el of this.elements.values()) if (el.timer !== undefined) clearTimeout(el.timer);
+    this.queue.clear();
+    this.emitQueue.clear();
+  }
+
+  /** Downstream unsubscribed (or the subscription ended): release everything, emit nothing. */
+  private teardown(): void {
+    const running = this.state !== State.Closed;
+    this.state = State.Closed;
+    if (!running) return;
+    this.stopIntake();
+    this.elements.clear();
+    void this.endAll();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}

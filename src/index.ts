@@ -1,0 +1,58 @@
+/**
+ * rxjs-parallel: RxJS operators that run each element's work on a pool of workers, with bounded
+ * queues, per-worker resources and ordered output.
+ * @module
+ */
+
+// ---- Operators ------------------------------------------------------------------------------
+export { mapParallel } from './operators/mapParallel.js';
+export { filterParallel } from './operators/filterParallel.js';
+export { flatMapParallel, type FlatResult } from './operators/flatMapParallel.js';
+export { flatMapOrdered } from './operators/flatMapOrdered.js';
+export { eachParallel } from './operators/eachParallel.js';
+export { ordered } from './operators/ordered.js';
+
+// ---- Sources and sinks ----------------------------------------------------------------------
+export { fromIterable } from './backpressure/fromIterable.js';
+export { toAsyncIterable, type ToAsyncIterableOptions } from './backpressure/toAsyncIterable.js';
+export { run, type RunOptions } from './backpressure/run.js';
+
+// ---- Options and contexts -------------------------------------------------------------------
+export {
+  STAGE_DEFAULTS,
+  type StageOptions,
+  type OnError,
+  type ErrorContext,
+  type OverflowPolicy,
+} from './core/options.js';
+export type { Context, StartContext, EndContext, WorkerInfo, StageStatus } from './core/context.js';
+export { task, isTaskRef, type TaskRef, type StageFn, type StartFn, type EndFn, type Work } from './core/task.js';
+
+// ---- Schedulers -----------------------------------------------------------------------------
+export { taskScheduler } from './schedulers/task.js';
+export { syncScheduler } from './schedulers/sync.js';
+export { threadScheduler, type ThreadSchedulerOptions } from './schedulers/thread.js';
+export { processScheduler, type ProcessSchedulerOptions } from './schedulers/process.js';
+export {
+  isScheduler,
+  type Scheduler,
+  type SchedulerName,
+  type StageWork,
+  type StageMode,
+  type Job,
+  type LeaseSink,
+  type WorkerLease,
+} from './schedulers/scheduler.js';
+
+// ---- Errors ---------------------------------------------------------------------------------
+export {
+  ParallelError,
+  TaskTimeoutError,
+  WorkerCrashedError,
+  WorkerFunctionError,
+  BufferOverflowError,
+  StageError,
+  InvalidOptionError,
+  type StagePhase,
+  type ElementIndex,
+} from './errors.js';

@@ -1,0 +1,24 @@
+import type { OperatorFunction } from 'rxjs';
+import { resolveOptions, type StageOptions } from '../core/options.js';
+import { stage } from '../core/stage.js';
+import type { StageFn } from '../core/task.js';
+
+/**
+ * Emits the elements for which `predicate` is truthy, running it on a pool of workers — RxJS's
+ * `filter` with `workers` calls at a time. Completion order, or source order with `ordered: true`.
+ * A filtered-out element gives its credit back upstream at once.
+ *
+ * ```ts
+ * fromIterable([1, 2, 3, 4]).pipe(
+ *   filterParallel(async (x) => x % 2 === 0, { workers: 2, ordered: true }),
+ * ).subscribe(console.log);
+ * // 2, 4
+ * ```
+ * @param predicate `(value, ctx) => boolean | Promise<boolean>`, or a `task()` ref.
+ * @param options The {@link StageOptions}.
+ * @returns An operator emitting each `x` where `await predicate(x, ctx)` is truthy.
+ * @see mapParallel
+ */
+export function filterParallel<T, Res = any>(predicate: StageFn<T, unknown, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, T> {
+  return stage({ mode: 'filter', fn: predicate, options: resolveOptions('filterParallel', predicate, options) });
+}

@@ -1,0 +1,26 @@
+import type { OperatorFunction } from 'rxjs';
+import { resolveOptions, type StageOptions } from '../core/options.js';
+import { stage } from '../core/stage.js';
+import type { StageFn } from '../core/task.js';
+import type { FlatResult } from './flatMapParallel.js';
+
+/**
+ * As {@link flatMapParallel}, but outputs come in source order: all of element i's outputs before
+ * element i+1's. Streaming: the head element's outputs go out as soon as it finishes, while later
+ * elements keep running; a slow head stalls intake (bounded by the stage's credits) instead of
+ * growing a buffer. Nothing is collected and sorted.
+ *
+ * ```ts
+ * fromIterable([3, 1]).pipe(
+ *   flatMapOrdered(async (n) => Array.from({ length: n }, (_, i) => `${n}.${i}`), { workers: 2 }),
+ * ).subscribe(console.log);
+ * // 3.0, 3.1, 3.2, 1.0
+ * ```
+ * @param fn `(value, ctx) => Iterable | AsyncIterable | ObservableInput | Promise`, or a `task()` ref.
+ * @param options The {@link StageOptions}.
+ * @returns An operator emitting the outputs in source order.
+ * @see flatMapParallel, ordered
+ */
+export function flatMapOrdered<T, R, Res = any>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, R> {
+  return stage({ mode: 'flat', fn, ordered: true, options: resolveOptions('flatMapOrdered', fn, options, false) });
+}

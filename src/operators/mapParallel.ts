@@ -1,0 +1,24 @@
+import type { OperatorFunction } from 'rxjs';
+import { resolveOptions, type StageOptions } from '../core/options.js';
+import { stage } from '../core/stage.js';
+import type { StageFn } from '../core/task.js';
+
+/**
+ * Applies `fn` to each element on a pool of workers and emits each result — RxJS's `map`, run
+ * `workers` at a time with a bounded queue. Results come in completion order, or in source
+ * order with `ordered: true`.
+ *
+ * ```ts
+ * fromIterable([1, 2, 3]).pipe(
+ *   mapParallel(async (x) => x * 10, { workers: 2, ordered: true }),
+ * ).subscribe(console.log);
+ * // 10, 20, 30
+ * ```
+ * @param fn `(value, ctx) => result | Promise<result>`, or a `task()` ref for a thread or process.
+ * @param options The {@link StageOptions}; validated here, when the operator is called.
+ * @returns An operator emitting `await fn(x, ctx)` per input.
+ * @see filterParallel, flatMapParallel, ordered
+ */
+export function mapParallel<T, R, Res = any>(fn: StageFn<T, R, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, R> {
+  return stage({ mode: 'map', fn, options: resolveOptions('mapParallel', fn, options) });
+}

@@ -1,0 +1,97 @@
+import type { ElementIndex } from '../errors.js';
+import type { StageStatus, WorkerInfo } from '../core/context.js';
+import type { Work } from '../core/task.js';
+
+/**
+ * What a stage does with `fn`'s return value. The scheduler needs it only where the value must be
+ * made transportable: in `'flat'` mode a remote worker collects the outputs into an array.
+ */
+export type StageMode = 'map' | 'filter' | 'flat' | 'each';
+
+/** What a stage subscription asks a scheduler to run; fixed for the subscription's life. */
+export interface StageWork {
+  /** The stage's name, for errors. */
+  readonly name: string;
+  readonly mode: StageMode;
+  /** `fn(value, ctx)`. */
+  readonly fn: Work;
+  /** `onStart(ctx)`, run once per worker subscription, inside the worker. */
+  readonly onStart: Work | undefined;
+  /** `onEnd(ctx)`, run once per worker subscription when it ends, inside the worker. */
+  readonly onEnd: Work | undefined;
+}
+
+/** One element handed to a worker. */
+export interface Job {
+  /** The stage's sequence number of the element; the key of every callback about it. */
+  readonly seq: number;
+  readonly value: unknown;
+  readonly elementIndex: ElementIndex;
+}
+
+/**
+ * How a worker reports back to the stage. Each job given to `run` is settled exactly once, by
+ * `resolve` or `reject`, and never synchronously inside `run` (the sync scheduler excepted).
+ */
+export interface LeaseSink {
+  /**
+   * The job finished. `value` is `fn`'s result: the mapped value (map), the verdict (filter),
+   * something iterable or observable, or an array of outputs from a remote worker (flat), anything
+   * (each).
+   */
+  resolve(seq: number, value: unknown): void;
+  /**
+   * The job failed: with what `fn` threw (the stage wraps it in a `StageError`), a
+   * `WorkerCrashedError` when the worker died holding it, or a `WorkerFunctionError`.
+   */
+  reject(seq: number, error: unknown): void;
+}
+
+/**
+ * One worker subscription: a worker taken by one subscription of one stage, with the resources its
+ * `onStart` made. The stage never has more jobs in a lease than it allows (1, or the batch size).
+ */
+export interface WorkerLease {
+  /** Resolves once `onStart` has run in the worker; rejects with what it threw. */
+  readonly ready: Promise<void>;
+  /** Runs jobs (one, or a batch); each is settled once through the sink. */
+  run(jobs: readonly Job[]): void;
+  /** Aborts `ctx.signal` of a job in work (it timed out); the stage has already settled it. */
+  cancel(seq: number, reason: unknown): void;
+  /**
+   * Ends the worker subscription: aborts `ctx.signal` of every job still in work (their results
+   * are no longer wanted and must not reach the sink), runs `onEnd` with `status`, and gives the
+   * worker back. Rejects with what `onEnd` threw. Never hangs: a worker that does not answer
+   * within the scheduler's grace period is terminated.
+   */
+  end(status: StageStatus): Promise<void>;
+}
+
+/**
+ * Where a stage's work runs. One instance may serve many stages and subscriptions; it starts
+ * workers lazily and keeps them until `close()`. Implementations: task, sync, thread, process.
+ */
+export interface Scheduler {
+  /** `'task'`, `'sync'`, `'thread'`, `'process'`, or another transport's name. */
+  readonly kind: string;
+  /** Whether the stage's `batchSize` applies (work crosses a message boundary). */
+  readonly batching: boolean;
+  /** Takes a worker for one worker subscription of a stage. Must not throw: failures reject `ready`. */
+  lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease;
+  /** Ends every worker. Leases still open are ended first. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The string forms of the `scheduler` option. */
+export type SchedulerName = 'task' | 'thread' | 'process' | 'sync';
+
+/** True for an object that implements {@link Scheduler}. */
+export function isScheduler(value: unknown): value is Scheduler {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Scheduler).lease === 'function' &&
+    typeof (value as Scheduler).close === 'function' &&
+    typeof (value as Scheduler).kind === 'string'
+  );
+}

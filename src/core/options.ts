@@ -2,6 +2,7 @@ import { InvalidOptionError, type ElementIndex } from '../errors.js';
 import type { Scheduler, SchedulerName } from '../schedulers/scheduler.js';
 import { isScheduler } from '../schedulers/scheduler.js';
 import { isTaskRef, type EndFn, type StartFn } from './task.js';
+import type { StageMonitor } from './probe.js';
 
 /** What `onError` may be. */
 export type OnError<T = any> = 'throw' | 'skip' | ((error: unknown, value: T, ctx: ErrorContext) => unknown);
@@ -84,6 +85,12 @@ export interface StageOptions<T = any, Res = any> {
    */
   overflow?: OverflowPolicy;
   /**
+   * A `Monitor` collecting stats of this stage; share one across a pipeline's stages.
+   * Without one the per-element path does no monitoring work at all.
+   * @default undefined
+   */
+  monitor?: StageMonitor;
+  /**
    * Used in errors and stats.
    * @default operator name + '#' + a counter, e.g. `mapParallel#3`
    */
@@ -107,7 +114,9 @@ export const STAGE_DEFAULTS = Object.freeze({
 
 /** Options after validation, with every default applied. @internal */
 export interface ResolvedOptions {
+  readonly operator: string;
   readonly name: string;
+  readonly monitor: StageMonitor | undefined;
   readonly workers: number;
   /** Infinity for `maxsize: 0`. */
   readonly maxsize: number;
@@ -180,8 +189,14 @@ export function resolveOptions(operator: string, fn: unknown, options: StageOpti
     counters.set(operator, n);
     name = `${operator}#${n}`;
   }
+  const monitor = o.monitor;
+  if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null || typeof monitor.attach !== 'function')) {
+    throw new InvalidOptionError('monitor', 'a Monitor', monitor);
+  }
   return {
+    operator,
     name,
+    monitor,
     workers,
     maxsize: maxsize === 0 ? Infinity : maxsize,
     scheduler,

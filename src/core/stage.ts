@@ -21,6 +21,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Work } from './task.js';
 import { collectOutputs } from './outputs.js';
 import { AutoBatch } from './auto-batch.js';
+import type { StageGauges, StageProbe } from './probe.js';
 
 /** What an operator hands the stage core. @internal */
 export interface StageConfig {
@@ -58,6 +59,10 @@ interface Element {
   settled: boolean;
   /** In `emitQueue` (unordered mode). */
   queued: boolean;
+  /** Left without outputs because it failed (skipped) or was dropped by overflow; for the monitor. */
+  lost: 'failed' | 'dropped' | undefined;
+  /** With a monitor only: when it entered the queue, then when it went to work. */
+  at: number;
 }
 
 /** A worker subscription of this stage. */
@@ -117,6 +122,7 @@ class StageRun<T, R> implements LeaseSink {
   private readonly down: CreditLine;
 
   private ending: Promise<unknown> | undefined;
+  private readonly probe: StageProbe | undefined;
   private dispatching = false;
   private dispatchAgain = false;
   private flushing = false;
@@ -142,6 +148,10 @@ class StageRun<T, R> implements LeaseSink {
     if (this.scheduler.batching && this.o.batchSize !== 1) {
       this.batch = this.o.batchSize === 'auto' ? new AutoBatch() : this.o.batchSize;
     }
+    this.probe = this.o.monitor?.attach(
+      { name: this.o.name, scheduler: this.scheduler.kind, workers: this.o.workers, operator: this.o.operator },
+      this.gauges(),
+    );
     this.openSlots();
     if (this.state !== State.Running) return;
 
@@ -160,6 +170,24 @@ class StageRun<T, R> implements LeaseSink {
     }
     // The upstream may have finished synchronously, before `this.upstream` was assigned.
     if (this.state !== State.Running) this.upstream.unsubscribe();
+  }
+
+  private gauges(): StageGauges {
+    const run = this;
+    return {
+      get queued() {
+        return run.queue.length;
+      },
+      get inWork() {
+        return run.inWork;
+      },
+      get creditsOutstanding() {
+        return run.upLine ? run.upLine.credits : Infinity;
+      },
+      get held() {
+        return run.elements.size;
+      },
+    };
   }
 
   // ---- upstream ---------------------------------------------------------------------------
@@ -189,7 +217,13 @@ class StageRun<T, R> implements LeaseSink {
       outPos: 0,
       settled: false,
       queued: false,
+      lost: undefined,
+      at: 0,
     };
+    if (this.probe) {
+      el.at = performance.now();
+      this.probe.received();
+    }
     this.elements.set(el.seq, el);
     this.queue.push(el);
     this.dispatch();
@@ -212,6 +246,7 @@ class StageRun<T, R> implements LeaseSink {
 
   private drop(el: Element): void {
     el.settled = true;
+    el.lost = 'dropped';
     this.ready(el);
   }
 
@@ -274,6 +309,11 @@ class StageRun<T, R> implements LeaseSink {
             const el = this.queue.shift()!;
             el.slot = slot;
             el.attempts++;
+            if (this.probe) {
+              const now = performance.now();
+              this.probe.started(1, now - el.at);
+              el.at = now;
+            }
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
             jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
           }
@@ -297,6 +337,11 @@ class StageRun<T, R> implements LeaseSink {
       el.timer = undefined;
     }
     this.inWork--;
+    if (this.probe) {
+      const now = performance.now();
+      this.probe.finished(now - el.at);
+      el.at = now; // a retried element's queue wait starts here
+    }
     if (--slot.busy > 0) return;
     if (typeof this.batch !== 'number') this.adaptBatch(slot);
     if (slot.ending || this.state > State.Completing) return;
@@ -315,6 +360,7 @@ class StageRun<T, R> implements LeaseSink {
     el.timer = undefined;
     if (!el.slot || this.state !== State.Running) return;
     const error = new TaskTimeoutError(this.o.name, el.index, this.o.timeout!);
+    this.probe?.timedOut();
     el.slot.lease.cancel(el.seq, error);
     this.release(el);
     this.failed(el, error);
@@ -391,9 +437,11 @@ class StageRun<T, R> implements LeaseSink {
   private failed(el: Element, error: unknown): void {
     if (this.state !== State.Running) return;
     if (el.attempts <= this.o.retries) {
+      this.probe?.retried();
       this.queue.unshift(el); // first in line, so a retried element is not starved
       return;
     }
+    el.lost = 'failed';
     const onError = this.o.onError;
     if (onError === 'skip') {
       el.settled = true;
@@ -473,6 +521,7 @@ class StageRun<T, R> implements LeaseSink {
 
   private leave(el: Element): void {
     this.elements.delete(el.seq);
+    this.probe?.left(el.outPos > 0 ? 'emitted' : el.lost ?? (this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
     el.outs = undefined;
     if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(1);
   }
@@ -522,6 +571,7 @@ class StageRun<T, R> implements LeaseSink {
     void this.endAll().then((error) => {
       if (this.state !== State.Completing) return;
       this.state = State.Closed;
+      this.probe?.ended(error ? 'error' : 'complete');
       if (error) this.observer.error(error);
       else this.observer.complete();
     });
@@ -535,6 +585,7 @@ class StageRun<T, R> implements LeaseSink {
     void this.endAll().then(() => {
       if (this.state !== State.Failing) return;
       this.state = State.Closed;
+      this.probe?.ended('error');
       this.observer.error(error);
     });
   }
@@ -552,6 +603,7 @@ class StageRun<T, R> implements LeaseSink {
     const running = this.state !== State.Closed;
     this.state = State.Closed;
     if (!running) return;
+    this.probe?.ended('unsubscribe');
     this.stopIntake();
     this.elements.clear();
     void this.endAll();

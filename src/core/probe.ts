@@ -1,0 +1,38 @@
+/**
+ * What the stage core reports to an attached monitor. The core calls these only when a monitor is
+ * attached (`if (probe)`), so a stage without one does no extra work per element.
+ * @internal
+ */
+export interface StageProbe {
+  /** An element entered the stage's queue. */
+  received(): void;
+  /** Elements were handed to a worker; `queueWaitMs` is how long the first of them waited. */
+  started(count: number, queueWaitMs: number): void;
+  /** One element's call finished (well or not) after `runMs` in work. */
+  finished(runMs: number): void;
+  /** A failed or timed-out element went back to the queue for another run. */
+  retried(): void;
+  /** An element timed out. */
+  timedOut(): void;
+  /** An element left the stage: emitted (with `outputs` values), filtered out, skipped or recovered after an error, or dropped by overflow. */
+  left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void;
+  /** The stage subscription ended: `'complete'`, `'error'` or `'unsubscribe'`. */
+  ended(how: 'complete' | 'error' | 'unsubscribe'): void;
+}
+
+/** Gauges a monitor can read from a live stage at any time. @internal */
+export interface StageGauges {
+  /** Elements queued, waiting for a worker. */
+  readonly queued: number;
+  /** Elements in work. */
+  readonly inWork: number;
+  /** Credits granted upstream and not yet used (Infinity for a push upstream). */
+  readonly creditsOutstanding: number;
+  /** Elements in the stage: queued, in work, or finished and waiting to be emitted. */
+  readonly held: number;
+}
+
+/** What a monitor implements to be attached to stages (the `monitor` option). @internal */
+export interface StageMonitor {
+  attach(stage: { name: string; scheduler: string; workers: number; operator: string }, gauges: StageGauges): StageProbe;
+}

@@ -1,0 +1,335 @@
+/**
+ * The conformance suite: written once as a function of the scheduler and run on every one
+ * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts). Work is named by task() refs to
+ * test/fixtures/conformance.mjs so that it runs the same in any realm; the functions report to
+ * the test through the bus, and wait on its gates, so nothing here depends on timing.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { from, lastValueFrom, of, take, throwError, toArray, concat, Observable } from 'rxjs';
+import {
+  eachParallel,
+  filterParallel,
+  flatMapOrdered,
+  flatMapParallel,
+  fromIterable,
+  mapParallel,
+  ordered,
+  run,
+  StageError,
+  task,
+  TaskTimeoutError,
+  type Scheduler,
+  type SchedulerName,
+} from 'rxjs-parallel';
+import { startBus, type Bus } from '../support/bus.js';
+import { random, record, turn } from '../support/util.js';
+
+const fixture = new URL('../fixtures/conformance.mjs', import.meta.url);
+export const t = {
+  double: task<number, number>(fixture, 'double'),
+  isEven: task<number, boolean>(fixture, 'isEven'),
+  describe: task<number, any>(fixture, 'describe'),
+  onStart: task(fixture, 'onStart'),
+  onEnd: task(fixture, 'onEnd'),
+  failingOnStart: task(fixture, 'failingOnStart'),
+  failingOnEnd: task(fixture, 'failingOnEnd'),
+  gated: task<number | { i: number; gate?: string }, number>(fixture, 'gated'),
+  busy: task<{ i: number; ms: number }, number>(fixture, 'busy'),
+  delayed: task<{ i: number; ms: number }, number>(fixture, 'delayed'),
+  explode: task<any, any[]>(fixture, 'explode'),
+  indexOf: task<any, any>(fixture, 'indexOf'),
+  failing: task<{ i: number; fail?: boolean }, number>(fixture, 'failing'),
+  flaky: task<{ i: number; failures: number }, number>(fixture, 'flaky'),
+  hang: task<{ i: number; hang?: boolean }, number>(fixture, 'hang'),
+};
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): void {
+  const scheduler = kind;
+  const asyncKind = kind !== 'sync';
+  /** Calls in work at once: the sync scheduler runs one element at a time whatever `workers` says. */
+  const concurrent = (workers: number) => (asyncKind ? workers : 1);
+
+  describe(`conformance: ${kind} scheduler`, () => {
+    let bus: Bus;
+    beforeAll(async () => {
+      bus = await startBus();
+    });
+    afterAll(() => bus.close());
+    beforeEach(() => bus.reset());
+
+    describe('values', () => {
+      it('maps every element', async () => {
+        const out = await lastValueFrom(fromIterable(range(50)).pipe(mapParallel(t.double, { workers: 3, scheduler }), toArray()));
+        expect(out.sort((a, b) => a - b)).toEqual(range(50).map((x) => x * 2));
+      });
+
+      it('filters, flat-maps and runs for effect', async () => {
+        const evens = await lastValueFrom(from(range(20)).pipe(filterParallel(t.isEven, { workers: 2, scheduler, ordered: true }), toArray()));
+        expect(evens).toEqual(range(20).filter((x) => x % 2 === 0));
+        const flat = await lastValueFrom(
+          from([{ n: 2, ms: 0, child: {} }, { n: 0, ms: 0, child: {} }, { n: 3, ms: 0, child: {} }]).pipe(
+            flatMapParallel(t.explode, { workers: 2, scheduler }),
+            toArray(),
+          ),
+        );
+        expect(flat).toHaveLength(5);
+        const each = await lastValueFrom(from(range(5)).pipe(eachParallel(t.double, { workers: 2, scheduler }), toArray()));
+        expect(each).toEqual([]);
+      });
+
+      it('completes on an empty source, running onStart and onEnd in each worker', async () => {
+        const out = await lastValueFrom(from([] as number[]).pipe(mapParallel(t.double, { workers: 2, scheduler, onStart: t.onStart, onEnd: t.onEnd }), toArray()));
+        expect(out).toEqual([]);
+        expect(bus.of('onStart')).toHaveLength(2);
+        expect(bus.of('onEnd')).toHaveLength(2);
+      });
+
+      it('passes falsy values through unchanged', async () => {
+        const values = [0, false, '', null, undefined, Number.NaN];
+        const out = await lastValueFrom(from(values).pipe(mapParallel(task(fixture, 'describe'), { scheduler, ordered: true }), toArray()));
+        expect(out.map((r: any) => r.x)).toEqual(values);
+      });
+    });
+
+    describe('workers and resources', () => {
+      it('runs onStart once per worker with workerInfo.index 0..workers-1, and its resources reach fn', async () => {
+        const workers = 3;
+        const out = await lastValueFrom(
+          fromIterable(range(30)).pipe(mapParallel(t.describe, { workers, scheduler, onStart: t.onStart, onEnd: t.onEnd }), toArray()),
+        );
+        const starts = bus.of('onStart');
+        expect(starts.map((e) => e.worker).sort()).toEqual([0, 1, 2]);
+        expect(new Set(starts.map((e) => e.workers))).toEqual(new Set([workers]));
+        for (const r of out) {
+          expect(r.resources).toEqual({ startedBy: r.worker });
+          expect(r.workers).toBe(workers);
+        }
+        const ends = bus.of('onEnd');
+        expect(ends.map((e) => e.worker).sort()).toEqual([0, 1, 2]);
+        for (const e of ends) expect(e.resources).toEqual({ startedBy: e.worker });
+      });
+
+      it('shows stageStatus.done to exactly the last onEnd', async () => {
+        await run(fromIterable(range(10)).pipe(mapParallel(t.double, { workers: 4, scheduler, onEnd: t.onEnd })));
+        const ends = bus.of('onEnd');
+        expect(ends).toHaveLength(4);
+        expect(ends.filter((e) => e.done)).toHaveLength(1);
+        expect(ends.find((e) => e.done)!.activeWorkers).toBe(0);
+        expect(ends.map((e) => e.activeWorkers).sort()).toEqual([0, 1, 2, 3]);
+      });
+
+      it.runIf(asyncKind)('never has more than `workers` calls in work at once', async () => {
+        const rnd = random(7);
+        const items = range(40).map((i) => ({ i, ms: Math.floor(rnd() * 3) }));
+        const out = await lastValueFrom(fromIterable(items).pipe(mapParallel(t.busy, { workers: 3, scheduler, maxsize: 10 }), toArray()));
+        expect(out).toHaveLength(40);
+        expect(bus.maxActive).toBeGreaterThan(0);
+        expect(bus.maxActive).toBeLessThanOrEqual(3);
+      });
+
+      if (makeShared) {
+        it('serves two stages and two subscriptions from one shared scheduler', async () => {
+          const shared = makeShared();
+          try {
+            const pipeline = fromIterable(range(20)).pipe(
+              mapParallel(t.double, { workers: 2, scheduler: shared }),
+              filterParallel(t.isEven, { workers: 2, scheduler: shared, ordered: true }),
+            );
+            const [a, b] = await Promise.all([lastValueFrom(pipeline.pipe(toArray())), lastValueFrom(pipeline.pipe(toArray()))]);
+            expect(a).toEqual(range(20).map((x) => x * 2));
+            expect(b).toEqual(a);
+          } finally {
+            await shared.close();
+          }
+        });
+      }
+    });
+
+    describe('order', () => {
+      it('emits in source order with ordered: true under random delays', async () => {
+        const rnd = random(42);
+        const items = range(30).map((i) => ({ i, ms: Math.floor(rnd() * 8) }));
+        const out = await lastValueFrom(fromIterable(items).pipe(mapParallel(t.delayed, { workers: 4, scheduler, ordered: true }), toArray()));
+        expect(out).toEqual(range(30));
+      });
+
+      it('ordered() restores source order through two unordered stages', async () => {
+        const rnd = random(3);
+        const items = range(25).map((i) => ({ i, ms: Math.floor(rnd() * 6) }));
+        const out = await lastValueFrom(
+          fromIterable(items).pipe(
+            mapParallel(t.delayed, { workers: 3, scheduler }),
+            mapParallel(t.double, { workers: 2, scheduler }),
+            ordered(),
+            toArray(),
+          ),
+        );
+        expect(out).toEqual(range(25).map((x) => x * 2));
+      });
+
+      it('flatMapOrdered keeps source order with multi-level elementIndex', async () => {
+        const rnd = random(11);
+        const items = range(8).map((i) => ({ n: 1 + (i % 3), ms: Math.floor(rnd() * 5), path: [i], child: { ms: Math.floor(rnd() * 5), n: 2 } }));
+        const out = await lastValueFrom(
+          fromIterable(items).pipe(
+            flatMapOrdered(t.explode, { workers: 3, scheduler }),
+            flatMapOrdered(t.explode, { workers: 2, scheduler }),
+            mapParallel(t.indexOf, { workers: 2, scheduler, ordered: true }),
+            toArray(),
+          ),
+        );
+        const expected = items.flatMap((item, i) => range(item.n).flatMap((j) => range(2).map((k) => [i, j, k])));
+        expect(out.map((o: any) => o.elementIndex)).toEqual(expected);
+        expect(out.map((o: any) => o.path)).toEqual(expected);
+      });
+    });
+
+    describe('errors', () => {
+      it('fails with a StageError wrapping what fn threw, its class, message and cause', async () => {
+        const items = range(6).map((i) => ({ i, fail: i === 3 }));
+        const { result } = record(from(items).pipe(mapParallel(t.failing, { workers: 2, scheduler, onEnd: t.onEnd })));
+        const { error } = await result;
+        expect(error).toBeInstanceOf(StageError);
+        const e = error as StageError;
+        expect(e.phase).toBe('fn');
+        expect(e.elementIndex).toEqual([3]);
+        const cause = e.cause as Error & { code?: string };
+        expect(cause.name).toBe('FixtureError');
+        expect(cause.message).toBe('element 3 failed');
+        expect(cause.code).toBe('E_FIXTURE');
+        expect((cause.cause as Error).message).toBe('root cause');
+        expect(bus.of('onEnd')).toHaveLength(2); // every onEnd ran before the error was delivered
+      });
+
+      it('fails with StageError(onStart) when onStart throws', async () => {
+        const { result } = record(from(range(3)).pipe(mapParallel(t.double, { workers: 2, scheduler, onStart: t.failingOnStart })));
+        const { error } = await result;
+        expect(error).toBeInstanceOf(StageError);
+        expect((error as StageError).phase).toBe('onStart');
+        expect(((error as StageError).cause as Error).message).toBe('onStart refused');
+      });
+
+      it('fails with StageError(onEnd) when onEnd throws, after every onEnd ran', async () => {
+        const { result } = record(from(range(3)).pipe(mapParallel(t.double, { workers: 2, scheduler, onEnd: t.failingOnEnd })));
+        const { error, values } = await result;
+        expect(values.sort()).toEqual([0, 2, 4]);
+        expect(error).toBeInstanceOf(StageError);
+        expect((error as StageError).phase).toBe('onEnd');
+        expect(bus.of('onEnd')).toHaveLength(2);
+      });
+
+      it("passes the source's error through as is, after every onEnd ran", async () => {
+        const boom = new Error('source failed');
+        const source = concat(from(range(3)), throwError(() => boom));
+        const { result } = record(source.pipe(mapParallel(t.double, { workers: 2, scheduler, onEnd: t.onEnd })));
+        const { error } = await result;
+        expect(error).toBe(boom);
+        expect(bus.of('onEnd')).toHaveLength(2);
+      });
+
+      it("onError: 'skip' drops failing elements; a function replaces them", async () => {
+        const items = range(6).map((i) => ({ i, fail: i % 2 === 1 }));
+        const skipped = await lastValueFrom(from(items).pipe(mapParallel(t.failing, { workers: 2, scheduler, onError: 'skip', ordered: true }), toArray()));
+        expect(skipped).toEqual([0, 2, 4]);
+        const replaced = await lastValueFrom(
+          from(items).pipe(mapParallel(t.failing, { workers: 2, scheduler, ordered: true, onError: (_e, v: { i: number }) => -v.i }), toArray()),
+        );
+        expect(replaced).toEqual([0, -1, 2, -3, 4, -5]);
+      });
+
+      it('retries a failing element before onError applies', async () => {
+        const items = range(5).map((i) => ({ i, failures: i === 2 ? 2 : 0 }));
+        const ok = await lastValueFrom(from(items).pipe(mapParallel(t.flaky, { workers: 2, scheduler, retries: 2, ordered: true }), toArray()));
+        expect(ok).toEqual(range(5));
+        expect(bus.of('count').filter((e) => e.key === 'flaky-2')).toHaveLength(3);
+        bus.reset();
+        const { result } = record(from(items).pipe(mapParallel(t.flaky, { workers: 2, scheduler, retries: 1 })));
+        const { error } = await result;
+        expect(error).toBeInstanceOf(StageError);
+        expect(bus.of('count').filter((e) => e.key === 'flaky-2')).toHaveLength(2);
+      });
+    });
+
+    describe('timeout', () => {
+      const items = range(4).map((i) => ({ i, hang: i === 1 }));
+      it('fails a late element with TaskTimeoutError and aborts its signal', async () => {
+        const { result } = record(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: 50 })));
+        const { error } = await result;
+        await bus.waitFor('abort');
+        expect(error).toBeInstanceOf(TaskTimeoutError);
+        expect((error as TaskTimeoutError).elementIndex).toEqual([1]);
+        const [abort] = await bus.waitFor('abort');
+        expect(abort.i).toBe(1);
+      });
+
+      it("with onError: 'skip' drops the late element (pypeln's timeout)", async () => {
+        const out = await lastValueFrom(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: 50, onError: 'skip', ordered: true }), toArray()));
+        expect(out).toEqual([0, 2, 3]);
+        await bus.waitFor('abort');
+      });
+
+      it('with a function replaces the late element', async () => {
+        const out = await lastValueFrom(
+          from(items).pipe(
+            mapParallel(t.hang, { workers: 2, scheduler, timeout: 50, ordered: true, onError: (e) => (e instanceof TaskTimeoutError ? 'late' : 'other') }),
+            toArray(),
+          ),
+        );
+        expect(out).toEqual([0, 'late', 2, 3]);
+        await bus.waitFor('abort');
+      });
+    });
+
+    describe('teardown', () => {
+      it('take(n) stops fn calls, aborts calls in work and runs each onEnd once', async () => {
+        const workers = 3;
+        bus.open('g0');
+        bus.open('g1');
+        const { result } = record(fromIterable(range(100)).pipe(mapParallel(t.gated, { workers, scheduler, onEnd: t.onEnd }), take(2)));
+        const { values, completed } = await result;
+        expect(completed).toBe(true);
+        expect(values.sort()).toEqual([0, 1]);
+        const ends = await bus.waitFor('onEnd', workers);
+        await turn();
+        expect(ends.map((e) => e.worker).sort()).toEqual([0, 1, 2]);
+        const started = new Set(bus.of('start').map((e) => e.i));
+        expect(started.size).toBeLessThanOrEqual(2 + concurrent(workers)); // the two taken, and those in work
+        const inWork = [...started].filter((i) => i !== 0 && i !== 1);
+        const aborted = await bus.waitFor('abort', inWork.length);
+        expect(new Set(aborted.map((e) => e.i))).toEqual(new Set(inWork));
+        for (const i of range(100)) bus.open(`g${i}`); // were anything still waiting, it could now go on
+        await turn();
+        expect(bus.of('onEnd')).toHaveLength(workers);
+        expect(new Set(bus.of('start').map((e) => e.i))).toEqual(started);
+      });
+
+      it('unsubscribe mid-stream does the same and emits nothing more', async () => {
+        const workers = 2;
+        const { values, subscription } = record(fromIterable(range(100)).pipe(mapParallel(t.gated, { workers, scheduler, onEnd: t.onEnd })));
+        const inWork = concurrent(workers);
+        await bus.waitFor('start', inWork);
+        subscription.unsubscribe();
+        await bus.waitFor('onEnd', workers);
+        const aborted = await bus.waitFor('abort', inWork);
+        expect(new Set(aborted.map((e) => e.i))).toEqual(new Set(range(inWork)));
+        for (const i of range(100)) bus.open(`g${i}`);
+        await turn();
+        expect(values).toEqual([]);
+        expect(bus.of('start')).toHaveLength(inWork);
+        expect(bus.of('onEnd')).toHaveLength(workers);
+      });
+    });
+
+    it.runIf(asyncKind)('emits nothing synchronously', async () => {
+      const seen: number[] = [];
+      const done = lastValueFrom(of(1, 2, 3).pipe(mapParallel(t.double, { scheduler }), toArray()));
+      of(1, 2, 3).pipe(mapParallel(t.double, { scheduler })).subscribe((v) => seen.push(v));
+      expect(seen).toEqual([]);
+      expect((await done).sort()).toEqual([2, 4, 6]);
+    });
+  });
+}
+
+export { Observable };

@@ -1,0 +1,4 @@
+import { syncScheduler } from 'rxjs-parallel';
+import { conformance } from './suite.js';
+
+conformance('sync', syncScheduler);

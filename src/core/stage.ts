@@ -168,8 +168,12 @@ class StageRun<T, R> implements LeaseSink {
         complete: () => this.onUpstreamComplete(),
       });
     }
-    // The upstream may have finished synchronously, before `this.upstream` was assigned.
-    if (this.state !== State.Running) this.upstream.unsubscribe();
+    // The upstream may have ended, or the stage failed, synchronously inside subscribe: then the
+    // subscription just assigned is either closed already or must not stay open.
+    if (this.upstreamDone || this.state >= State.Failing) {
+      this.upstream?.unsubscribe();
+      this.upstream = undefined;
+    }
   }
 
   private gauges(): StageGauges {

@@ -12,7 +12,7 @@ import {
 } from 'rxjs-parallel';
 import { from } from 'rxjs';
 
-const fn = (x: unknown) => x;
+const fn = (x: any) => x;
 
 const bad: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['workers', { workers: 0 }, 'an integer ≥ 1', /got `0` \(number\)/],
@@ -51,7 +51,7 @@ describe('option validation, when the operator is called', () => {
   });
 
   it('rejects unknown options and a missing function on every operator', () => {
-    for (const op of [mapParallel, filterParallel, flatMapParallel, flatMapOrdered, eachParallel]) {
+    for (const op of [mapParallel, filterParallel, flatMapParallel, flatMapOrdered, eachParallel] as Array<(fn: unknown, o?: unknown) => unknown>) {
       expect(() => op(fn, { wokers: 2 } as never)).toThrow(InvalidOptionError);
       expect(() => op(42 as never)).toThrow(/Expected `fn` to be a function or a task\(\) reference, got `42` \(number\)/);
     }

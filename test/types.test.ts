@@ -1,0 +1,52 @@
+// Type tests: checked by `tsc -p test/tsconfig.json` (npm test runs it), and run as plain tests.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { of, type Observable, type OperatorFunction } from 'rxjs';
+import {
+  eachParallel,
+  filterParallel,
+  flatMapOrdered,
+  flatMapParallel,
+  fromIterable,
+  mapParallel,
+  ordered,
+  run,
+  task,
+  toAsyncIterable,
+  type Context,
+  type StageOptions,
+  type TaskRef,
+} from 'rxjs-parallel';
+
+describe('types', () => {
+  it('infer each operator’s output type', () => {
+    expectTypeOf(mapParallel((x: number) => String(x))).toEqualTypeOf<OperatorFunction<number, string>>();
+    expectTypeOf(mapParallel(async (x: number) => x > 1)).toEqualTypeOf<OperatorFunction<number, boolean>>();
+    expectTypeOf(filterParallel((x: string) => x.length > 0)).toEqualTypeOf<OperatorFunction<string, string>>();
+    expectTypeOf(flatMapParallel((x: number) => [String(x)])).toEqualTypeOf<OperatorFunction<number, string>>();
+    expectTypeOf(flatMapOrdered(async function* (x: number) { yield x > 0; })).toEqualTypeOf<OperatorFunction<number, boolean>>();
+    expectTypeOf(eachParallel((_x: number) => {})).toEqualTypeOf<OperatorFunction<number, never>>();
+    expectTypeOf(fromIterable([1, 2]).pipe(ordered())).toEqualTypeOf<Observable<number>>();
+    expectTypeOf(toAsyncIterable(of('a'))).toEqualTypeOf<AsyncIterableIterator<string>>();
+    expectTypeOf(run(of(1))).toEqualTypeOf<Promise<void>>();
+    expect(true).toBe(true);
+  });
+
+  it('types ctx.resources from onStart and TaskRefs from their parameters', () => {
+    const op = mapParallel((x: number, ctx: Context<{ db: string }>) => ctx.resources.db + x, { onStart: () => ({ db: 'x' }) });
+    expectTypeOf(op).toEqualTypeOf<OperatorFunction<number, string>>();
+    const ref = task<number, string>('/abs/tasks.js', 'fmt');
+    expectTypeOf(ref).toEqualTypeOf<TaskRef<number, string>>();
+    expectTypeOf(mapParallel(ref)).toEqualTypeOf<OperatorFunction<number, string>>();
+    expect(ref.module).toBe('file:///abs/tasks.js');
+  });
+
+  it('rejects misspelt options and wrong literals at compile time', () => {
+    // @ts-expect-error: not an option
+    const a: StageOptions = { wokers: 2 };
+    // @ts-expect-error: not a scheduler name
+    const b: StageOptions = { scheduler: 'threads' };
+    // @ts-expect-error: not an overflow policy
+    const c: StageOptions = { overflow: 'drop' };
+    expect([a, b, c]).toHaveLength(3);
+  });
+});

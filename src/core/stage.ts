@@ -381,10 +381,12 @@ class StageRun<T, R> implements LeaseSink {
       const outs = collectOutputs(value);
       if (!Array.isArray(outs)) {
         // An async iterable or observable runs in this worker: it stays busy until it is drained.
-        const slot = el.slot;
+        // If the element times out meanwhile (and maybe runs again), this drain's result is stale.
+        const attempt = el.attempts;
+        const current = () => el.slot !== undefined && el.attempts === attempt && this.state <= State.Completing;
         outs.then(
-          (list) => el.slot === slot && this.state <= State.Completing && this.settled(el, list),
-          (error) => el.slot === slot && this.state <= State.Completing && this.reject(seq, error),
+          (list) => current() && this.settled(el, list),
+          (error) => current() && this.reject(seq, error),
         );
         return;
       }

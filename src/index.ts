@@ -44,6 +44,17 @@ export {
   type WorkerLease,
 } from './schedulers/scheduler.js';
 
+// ---- Observability --------------------------------------------------------------------------
+export {
+  Monitor,
+  type MonitorOptions,
+  type MonitorSnapshot,
+  type StageStats,
+  type StageState,
+  type LatencyStats,
+} from './monitor/monitor.js';
+export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
+
 // ---- Errors ---------------------------------------------------------------------------------
 export {
   ParallelError,

@@ -4,17 +4,31 @@
  * @internal
  */
 export interface StageProbe {
-  /** An element entered the stage's queue. */
-  received(): void;
-  /** Elements were handed to a worker; `queueWaitMs` is how long the first of them waited. */
-  started(count: number, queueWaitMs: number): void;
-  /** One element's call finished (well or not) after `runMs` in work. */
-  finished(runMs: number): void;
+  /**
+   * An element entered the stage's queue. Returns the time (monitor's clock, ms) to stamp it with:
+   * the monitor owns the clock, so that a test can inject one and each hook reads it once.
+   */
+  received(): number;
+  /**
+   * Elements were handed to a worker; `enqueuedAt` is the stamp of the first of them (from
+   * `received`, or from `finished` for a retry). Returns the time it went to work.
+   */
+  started(count: number, enqueuedAt: number): number;
+  /**
+   * One element's call finished (well or not); `startedAt` is the stamp `started` returned.
+   * Returns the time it left the worker (where a retried element's queue wait starts).
+   */
+  finished(startedAt: number): number;
   /** A failed or timed-out element went back to the queue for another run. */
   retried(): void;
   /** An element timed out. */
   timedOut(): void;
-  /** An element left the stage: emitted (with `outputs` values), filtered out, skipped or recovered after an error, or dropped by overflow. */
+  /**
+   * An element left the stage: `'emitted'` (with `outputs` values; eachParallel: 0), `'filtered'`
+   * (no outputs: a falsy predicate, an empty flatMap result), `'failed'` (its call failed for good:
+   * skipped, or recovered by an onError function — then with the replacement's outputs), or
+   * `'dropped'` by overflow.
+   */
   left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void;
   /** The stage subscription ended: `'complete'`, `'error'` or `'unsubscribe'`. */
   ended(how: 'complete' | 'error' | 'unsubscribe'): void;

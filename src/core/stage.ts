@@ -233,10 +233,7 @@ class StageRun<T, R> implements LeaseSink {
       lost: undefined,
       at: 0,
     };
-    if (this.probe) {
-      el.at = performance.now();
-      this.probe.received();
-    }
+    if (this.probe) el.at = this.probe.received();
     this.elements.set(el.seq, el);
     this.queue.push(el);
     this.dispatch();
@@ -344,11 +341,7 @@ class StageRun<T, R> implements LeaseSink {
             const el = this.queue.shift()!;
             el.slot = slot;
             el.attempts++;
-            if (this.probe) {
-              const now = performance.now();
-              this.probe.started(1, now - el.at);
-              el.at = now;
-            }
+            if (this.probe) el.at = this.probe.started(1, el.at);
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
             jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
           }
@@ -373,11 +366,7 @@ class StageRun<T, R> implements LeaseSink {
       el.timer = undefined;
     }
     this.inWork--;
-    if (this.probe) {
-      const now = performance.now();
-      this.probe.finished(now - el.at);
-      el.at = now; // a retried element's queue wait starts here
-    }
+    if (this.probe) el.at = this.probe.finished(el.at); // a retried element's queue wait starts here
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
     if (slot.listed || slot.ending || this.state > State.Completing) return;
@@ -571,7 +560,7 @@ class StageRun<T, R> implements LeaseSink {
 
   private leave(el: Element): void {
     this.elements.delete(el.seq);
-    this.probe?.left(el.outPos > 0 ? 'emitted' : el.lost ?? (this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
+    this.probe?.left(el.lost ?? (el.outPos > 0 || this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
     el.outs = undefined;
     if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(1);
   }

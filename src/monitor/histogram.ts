@@ -5,9 +5,9 @@
  *
  * Values are durations in milliseconds, bucketed in microseconds: below {@link EXACT_BELOW} µs each
  * bucket is 1 µs wide; above, each power of two is split into {@link SUB_BUCKETS} equal buckets, so
- * a bucket is at most 1/128 of the values in it wide. A quantile is the middle of the bucket that
- * holds the exact (nearest-rank) quantile, clamped to the exact min and max, so it is within
- * max(0.5 µs, 1/256 of the exact value) of it. Values up to 2^36 µs (19 hours) keep that accuracy;
+ * a bucket is at most 1/128 of the values in it wide. A quantile is the middle (below 256 µs: the
+ * start) of the bucket that holds the exact (nearest-rank) quantile, clamped to the exact min and
+ * max, so it is within max(1 µs, 1/256 of the exact value) of it. Values up to 2^36 µs (19 hours) keep that accuracy;
  * longer ones land in the top bucket (the max stays exact).
  * @internal
  */
@@ -87,9 +87,9 @@ export function bucketOf(us: number): number {
   return EXACT_BELOW + (e - SUB_BITS - 1) * SUB_BUCKETS + (Math.floor(us / width) - SUB_BUCKETS);
 }
 
-/** The value (µs) in the middle of a bucket. @internal */
+/** The value (µs) that stands for a bucket: its middle, or its start for the 1 µs buckets. @internal */
 export function middleOf(bucket: number): number {
-  if (bucket < EXACT_BELOW) return bucket + 0.5;
+  if (bucket < EXACT_BELOW) return bucket; // whole µs: a duration of 0 reads 0
   const octave = Math.floor((bucket - EXACT_BELOW) / SUB_BUCKETS); // 0 for [256, 512)
   const sub = (bucket - EXACT_BELOW) % SUB_BUCKETS;
   const width = 2 ** (octave + 1);

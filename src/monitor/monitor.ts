@@ -22,7 +22,7 @@ export interface MonitorOptions {
 export interface LatencyStats {
   /** Samples: elements (or retries) that waited, or calls that ran. */
   readonly count: number;
-  /** Median, from the histogram: within max(0.5 µs, 1/256 of the exact value). 0 without samples. */
+  /** Median, from the histogram: within max(1 µs, 1/256) of the exact value. 0 without samples. */
   readonly p50: number;
   /** 95th percentile, as accurate as `p50`. */
   readonly p95: number;
@@ -416,6 +416,9 @@ class Run implements StageProbe {
 
   left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void {
     const row = this.row;
+    // An unsubscribe from inside the emission of an element's value (take(n)) ends the stage before
+    // that element leaves it: it was counted as cancelled, but it did get out.
+    if (this.done) row.cancelled--;
     row.outputs += outputs;
     if (how === 'emitted') row.out++;
     else if (how === 'filtered') row.filtered++;

@@ -5,8 +5,8 @@ import { bucketOf, EXACT_BELOW, Histogram, middleOf } from '../../src/monitor/hi
 
 /** Nearest-rank quantile: the ⌈q·n⌉-th smallest. */
 const exact = (sorted: number[], q: number) => sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
-/** The stated accuracy: max(0.5 µs, 1/256 of the value), in ms. */
-const tolerance = (ms: number) => Math.max(0.0005, ms / 256) * (1 + 1e-9);
+/** The stated accuracy: max(1 µs, 1/256 of the value), in ms. */
+const tolerance = (ms: number) => Math.max(0.001, ms / 256) * (1 + 1e-9);
 
 // Durations spread over every magnitude, from below a microsecond to 2.7 hours (the range with full accuracy ends at 19 hours).
 const duration = fc
@@ -14,7 +14,7 @@ const duration = fc
   .map(([m, e]) => m * 10 ** e);
 
 describe('Histogram', () => {
-  it('gives p50, p95 and p99 within max(0.5 µs, 1/256) of the exact quantiles', () => {
+  it('gives p50, p95 and p99 within max(1 µs, 1/256) of the exact quantiles', () => {
     fc.assert(
       fc.property(fc.array(duration, { minLength: 1, maxLength: 2000 }), (samples) => {
         const h = new Histogram();
@@ -37,7 +37,7 @@ describe('Histogram', () => {
   it('puts every value in a bucket whose middle is within the stated accuracy', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 2 ** 36 - 1, noNaN: true }), (us) => {
-        expect(Math.abs(middleOf(bucketOf(us)) - us)).toBeLessThanOrEqual(Math.max(0.5, us / 256) * (1 + 1e-9));
+        expect(Math.abs(middleOf(bucketOf(us)) - us)).toBeLessThanOrEqual(Math.max(1, us / 256) * (1 + 1e-9));
       }),
       { numRuns: 5000 },
     );

@@ -5,18 +5,21 @@
  */
 export interface StageProbe {
   /**
-   * An element entered the stage's queue. Returns the time (monitor's clock, ms) to stamp it with:
-   * the monitor owns the clock, so that a test can inject one and each hook reads it once.
+   * An element entered the stage's queue. Returns the time (monitor's clock, ms) to stamp it with,
+   * or `undefined` to leave it untimed: then `started` and `finished` are not called for it, so
+   * that a monitor timing one element in n costs the others nothing. The monitor owns the clock,
+   * so that a test can inject one and each hook reads it once.
    */
-  received(): number;
+  received(): number | undefined;
   /**
-   * Elements were handed to a worker; `enqueuedAt` is the stamp of the first of them (from
-   * `received`, or from `finished` for a retry). Returns the time it went to work.
+   * A timed element was handed to a worker; `enqueuedAt` is its stamp (from `received`, or from
+   * `finished` for a retry). Returns the time it went to work. The gauges do not count it in work yet.
    */
   started(count: number, enqueuedAt: number): number;
   /**
-   * One element's call finished (well or not); `startedAt` is the stamp `started` returned.
-   * Returns the time it left the worker (where a retried element's queue wait starts).
+   * A timed element's call finished (well or not); `startedAt` is the stamp `started` returned.
+   * Returns the time it left the worker (where a retried element's queue wait starts). The gauges
+   * still count it in work.
    */
   finished(startedAt: number): number;
   /** A failed or timed-out element went back to the queue for another run. */

@@ -61,8 +61,8 @@ interface Element {
   queued: boolean;
   /** Left without outputs because it failed (skipped) or was dropped by overflow; for the monitor. */
   lost: 'failed' | 'dropped' | undefined;
-  /** With a monitor only: when it entered the queue, then when it went to work. */
-  at: number;
+  /** Timed by a monitor only: its stamp when it entered the queue, then when it went to work. */
+  at: number | undefined;
 }
 
 /** A worker subscription of this stage. */
@@ -231,7 +231,7 @@ class StageRun<T, R> implements LeaseSink {
       settled: false,
       queued: false,
       lost: undefined,
-      at: 0,
+      at: undefined,
     };
     if (this.probe) el.at = this.probe.received();
     this.elements.set(el.seq, el);
@@ -341,7 +341,7 @@ class StageRun<T, R> implements LeaseSink {
             const el = this.queue.shift()!;
             el.slot = slot;
             el.attempts++;
-            if (this.probe) el.at = this.probe.started(1, el.at);
+            if (el.at !== undefined) el.at = this.probe!.started(1, el.at);
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
             jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
           }
@@ -365,8 +365,8 @@ class StageRun<T, R> implements LeaseSink {
       clearTimeout(el.timer);
       el.timer = undefined;
     }
+    if (el.at !== undefined) el.at = this.probe!.finished(el.at); // a retried element's queue wait starts here
     this.inWork--;
-    if (this.probe) el.at = this.probe.finished(el.at); // a retried element's queue wait starts here
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
     if (slot.listed || slot.ending || this.state > State.Completing) return;

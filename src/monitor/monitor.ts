@@ -16,6 +16,15 @@ export interface MonitorOptions {
    * @default () => performance.now()
    */
   clock?: () => number;
+  /**
+   * Which elements have their queue wait and run time measured (counters always count every
+   * element). `'all'`: every one, at three clock reads each. `'auto'`: every one while elements
+   * complete more than 0.1 ms apart in a stage; past 50,000 per second one in 2, 4, ... up to one
+   * in 64, so that a fast stage does not pay for the clock; utilisation is then summed at the
+   * timed events only.
+   * @default 'auto'
+   */
+  timing?: 'auto' | 'all';
 }
 
 /** Durations of one kind (queue wait or run time) in a stage, in milliseconds. */
@@ -145,7 +154,9 @@ export class Monitor implements StageMonitor {
     }
     const clock = options.clock ?? (() => performance.now());
     if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', clock);
-    const hub = new Hub(interval, clock);
+    const timing = options.timing ?? 'auto';
+    if (timing !== 'auto' && timing !== 'all') throw new InvalidOptionError('timing', "'auto' or 'all'", timing);
+    const hub = new Hub(interval, clock, timing);
     this.#hub = hub;
     this.stats$ = new Observable<MonitorSnapshot>((subscriber) => hub.listen(subscriber));
   }
@@ -198,6 +209,7 @@ class Hub {
   constructor(
     private readonly interval: number,
     readonly clock: () => number,
+    readonly timing: 'auto' | 'all',
   ) {}
 
   attach(stage: { name: string; scheduler: string; workers: number; operator: string }, gauges: StageGauges): StageProbe {
@@ -355,17 +367,34 @@ function round(x: number, scale: number): number {
   return Math.round(x * scale) / scale;
 }
 
+/** `timing: 'auto'`: time fewer elements when elements leave a stage faster than this (ms apart)... */
+const FAST_MS = 0.02;
+/** ...and more again when they leave slower than this. */
+const SLOW_MS = 0.1;
+/** Time at least one element in this many. */
+const MAX_EVERY = 64;
+
 /**
- * One subscription of one stage: the probe its engine reports to. The per-element hooks read the
- * clock once each and do a few additions: no allocation.
+ * One subscription of one stage: the probe its engine reports to. Counters count every element;
+ * the clock (about 90 ns a read here, three per element) is read for the timed elements only: all
+ * of them with `timing: 'all'`, else one in `every`, where `every` doubles while elements leave
+ * the stage less than FAST_MS apart and halves while they leave more than SLOW_MS apart. The stage
+ * calls `started` and `finished` only for timed elements (`received` returned a stamp).
  */
 class Run implements StageProbe {
   private readonly clock: () => number;
-  /** Elements in work, as this probe counts them. */
-  private inWork = 0;
-  /** Busy worker-ms up to `last`: ∫ min(inWork, workers) dt. */
+  private readonly auto: boolean;
+  /** Time one element in `every`... */
+  private every = 1;
+  /** ...when this reaches 0. */
+  private countdown = 1;
+  /** Busy worker-ms up to `last`: ∫ min(inWork, workers) dt, summed at each clock read. */
   private busy = 0;
   private last: number;
+  /** Elements that left, and their number and the time at the last timed finish. */
+  private leaves = 0;
+  private leavesThen = 0;
+  private finishedAt = -Infinity;
   private done = false;
 
   constructor(
@@ -376,15 +405,18 @@ class Run implements StageProbe {
     readonly startedAt: number,
   ) {
     this.clock = hub.clock;
+    this.auto = hub.timing === 'auto';
     this.last = startedAt;
   }
 
   busyUntil(now: number): number {
-    return this.busy + Math.min(this.inWork, this.workers) * (now - this.last);
+    return this.busy + Math.min(this.gauges.inWork, this.workers) * (now - this.last);
   }
 
-  received(): number {
+  received(): number | undefined {
     this.row.in++;
+    if (--this.countdown > 0) return undefined;
+    this.countdown = this.every;
     return this.clock();
   }
 
@@ -393,7 +425,6 @@ class Run implements StageProbe {
     this.row.queueWait.record(now - enqueuedAt, count);
     this.busy = this.busyUntil(now);
     this.last = now;
-    this.inWork += count;
     return now;
   }
 
@@ -402,7 +433,13 @@ class Run implements StageProbe {
     this.row.runTime.record(now - startedAt);
     this.busy = this.busyUntil(now);
     this.last = now;
-    this.inWork--;
+    if (this.auto) {
+      const apart = (now - this.finishedAt) / Math.max(1, this.leaves - this.leavesThen);
+      this.finishedAt = now;
+      this.leavesThen = this.leaves;
+      if (apart < FAST_MS) this.every = Math.min(MAX_EVERY, this.every * 2);
+      else if (apart > SLOW_MS) this.every = Math.max(1, this.every / 2);
+    }
     return now;
   }
 
@@ -419,6 +456,7 @@ class Run implements StageProbe {
     // An unsubscribe from inside the emission of an element's value (take(n)) ends the stage before
     // that element leaves it: it was counted as cancelled, but it did get out.
     if (this.done) row.cancelled--;
+    this.leaves++;
     row.outputs += outputs;
     if (how === 'emitted') row.out++;
     else if (how === 'filtered') row.filtered++;

@@ -14,7 +14,7 @@ const threadsMissing = (() => {
 
 describe('Monitor on the thread scheduler', () => {
   it.skipIf(threadsMissing)('counts exactly: in = out + filtered + failed, retries included', async () => {
-    const monitor = new Monitor();
+    const monitor = new Monitor({ timing: 'all' });
     const scheduler = 'thread' as const;
     // Self-contained functions: they are shipped to the threads as source text.
     await run(

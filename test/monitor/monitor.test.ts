@@ -126,9 +126,42 @@ describe('Monitor: latencies', () => {
   });
 });
 
+describe('Monitor: timing', () => {
+  /** `n` elements of a one-stage pipeline whose source moves the clock `gap` ms before each read. */
+  async function timedCount(timing: 'auto' | 'all', n: number, gap: number) {
+    const clock = manualClock();
+    const monitor = new Monitor({ clock: clock.now, timing });
+    function* source() {
+      for (let i = 0; i < n; i++) {
+        clock.t += gap;
+        yield i;
+      }
+    }
+    await run(fromIterable(source()).pipe(mapParallel(async (x: number) => x, { monitor, name: 'm', workers: 2 })));
+    return row(monitor.report(), 'm');
+  }
+
+  it("times every element with timing 'all', however fast they come", async () => {
+    const m = await timedCount('all', 1000, 0);
+    expect(m).toMatchObject({ in: 1000, out: 1000 });
+    expect(m.runTime.count).toBe(1000);
+    expect(m.queueWait.count).toBe(1000);
+  });
+
+  it("times every element of a slow stage with timing 'auto', and fewer of a fast one, counting all", async () => {
+    const slow = await timedCount('auto', 200, 1); // elements leave 1 ms apart
+    expect(slow.runTime.count).toBe(200);
+    const fast = await timedCount('auto', 1000, 0); // elements leave 0 ms apart
+    expect(fast).toMatchObject({ in: 1000, out: 1000, outputs: 1000 });
+    expect(fast.runTime.count).toBeGreaterThan(0);
+    expect(fast.runTime.count).toBeLessThan(1000 / 16);
+    expect(fast.queueWait.count).toBe(fast.runTime.count);
+  });
+});
+
 describe.each(['task', 'sync'] as const)('Monitor: exact counters (%s scheduler)', (scheduler) => {
   it('counts in, out, outputs, filtered, failed, retried and timed out in map, filter, flatMap and each', async () => {
-    const monitor = new Monitor();
+    const monitor = new Monitor({ timing: 'all' });
     const firstTry = new Set<number>();
     const never = new Promise<never>(() => {});
     await run(

@@ -18,10 +18,11 @@ export interface MonitorOptions {
   clock?: () => number;
   /**
    * Which elements have their queue wait and run time measured (counters always count every
-   * element). `'all'`: every one, at three clock reads each. `'auto'`: every one while elements
-   * complete more than 0.1 ms apart in a stage; past 50,000 per second one in 2, 4, ... up to one
-   * in 64, so that a fast stage does not pay for the clock; utilisation is then summed at the
-   * timed events only.
+   * element). `'all'`: every one, at three clock reads each (a third of the per-element cost of a
+   * trivial task-scheduler stage). `'auto'`: every one while a stage passes fewer than 10,000
+   * elements a second; past 50,000 a second one in 2, 4, ... up to one in 64, so that a fast stage
+   * does not pay for the clock. Then latencies are a sample and utilisation is summed at the timed
+   * events only.
    * @default 'auto'
    */
   timing?: 'auto' | 'all';
@@ -373,12 +374,15 @@ const FAST_MS = 0.02;
 const SLOW_MS = 0.1;
 /** Time at least one element in this many. */
 const MAX_EVERY = 64;
+/** Elements over which the pace is measured. */
+const WINDOW = 64;
 
 /**
  * One subscription of one stage: the probe its engine reports to. Counters count every element;
  * the clock (about 90 ns a read here, three per element) is read for the timed elements only: all
  * of them with `timing: 'all'`, else one in `every`, where `every` doubles while elements leave
- * the stage less than FAST_MS apart and halves while they leave more than SLOW_MS apart. The stage
+ * the stage less than FAST_MS apart on average over a WINDOW of elements, and halves while they
+ * leave more than SLOW_MS apart. The stage
  * calls `started` and `finished` only for timed elements (`received` returned a stamp).
  */
 class Run implements StageProbe {
@@ -391,10 +395,10 @@ class Run implements StageProbe {
   /** Busy worker-ms up to `last`: ∫ min(inWork, workers) dt, summed at each clock read. */
   private busy = 0;
   private last: number;
-  /** Elements that left, and their number and the time at the last timed finish. */
+  /** Elements that left; their number and the time when the current window began. */
   private leaves = 0;
   private leavesThen = 0;
-  private finishedAt = -Infinity;
+  private windowAt: number;
   private done = false;
 
   constructor(
@@ -407,6 +411,7 @@ class Run implements StageProbe {
     this.clock = hub.clock;
     this.auto = hub.timing === 'auto';
     this.last = startedAt;
+    this.windowAt = startedAt;
   }
 
   busyUntil(now: number): number {
@@ -433,9 +438,11 @@ class Run implements StageProbe {
     this.row.runTime.record(now - startedAt);
     this.busy = this.busyUntil(now);
     this.last = now;
-    if (this.auto) {
-      const apart = (now - this.finishedAt) / Math.max(1, this.leaves - this.leavesThen);
-      this.finishedAt = now;
+    if (this.auto && this.leaves - this.leavesThen >= WINDOW) {
+      // Over a window of elements, so that workers finishing in bunches (timers firing together)
+      // do not look fast.
+      const apart = (now - this.windowAt) / (this.leaves - this.leavesThen);
+      this.windowAt = now;
       this.leavesThen = this.leaves;
       if (apart < FAST_MS) this.every = Math.min(MAX_EVERY, this.every * 2);
       else if (apart > SLOW_MS) this.every = Math.max(1, this.every / 2);

@@ -151,10 +151,10 @@ describe('Monitor: timing', () => {
   it("times every element of a slow stage with timing 'auto', and fewer of a fast one, counting all", async () => {
     const slow = await timedCount('auto', 200, 1); // elements leave 1 ms apart
     expect(slow.runTime.count).toBe(200);
-    const fast = await timedCount('auto', 1000, 0); // elements leave 0 ms apart
-    expect(fast).toMatchObject({ in: 1000, out: 1000, outputs: 1000 });
-    expect(fast.runTime.count).toBeGreaterThan(0);
-    expect(fast.runTime.count).toBeLessThan(1000 / 16);
+    const fast = await timedCount('auto', 5000, 0); // elements leave 0 ms apart
+    expect(fast).toMatchObject({ in: 5000, out: 5000, outputs: 5000 });
+    expect(fast.runTime.count).toBeGreaterThanOrEqual(64); // the first window is timed in full
+    expect(fast.runTime.count).toBeLessThan(5000 / 16);
     expect(fast.queueWait.count).toBe(fast.runTime.count);
   });
 });

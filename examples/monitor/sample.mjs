@@ -8,7 +8,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fetchRow = async (id) => (await sleep(4), { id, body: `row ${id}`.repeat(20) }); // I/O, ~4 ms
 const parse = (row) => ({ id: row.id, words: row.body.split(' ').length }); // a little CPU
 const keep = (row) => row.id % 4 !== 0;
-const save = async () => sleep(1); // I/O, ~1 ms
+const save = async () => sleep(2); // I/O, ~2 ms: the slowest stage
 
 const frames = [];
 const terminal = { isTTY: true, columns: 100, write: (text) => frames.push(text) };

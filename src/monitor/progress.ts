@@ -5,7 +5,7 @@ import type { Monitor, MonitorSnapshot, StageStats } from './monitor.js';
 export interface ProgressStream {
   /** Drawn on only when true. */
   readonly isTTY?: boolean;
-  /** Width of the terminal; lines are cut to fit. Default 80. */
+  /** Width of the terminal; lines are cut to fit. 80 when absent or 0. */
   readonly columns?: number;
   write(text: string): unknown;
 }
@@ -60,7 +60,7 @@ export function progress(monitor: Monitor, options: ProgressOptions = {}): Progr
   if (!stream?.isTTY) return { stop() {} };
   let drawn = 0;
   const subscription = monitor.stats$.subscribe((snapshot) => {
-    const lines = render(snapshot, total, stream.columns ?? 80);
+    const lines = render(snapshot, total, stream.columns || 80); // a pty without a size says 0
     // Back to the first line of the previous frame, then each line cleared and redrawn.
     let text = drawn > 0 ? `\x1b[${drawn}A` : '';
     for (const line of lines) text += `\x1b[2K${line}\n`;

@@ -73,7 +73,7 @@ export interface StageStats {
   readonly failed: number;
   /** Elements dropped by the `overflow` policy. */
   readonly dropped: number;
-  /** Elements still in the stage when it failed or was unsubscribed. */
+  /** Elements still in the stage when it failed or was unsubscribed (with the one whose error failed it). */
   readonly cancelled: number;
   /** Re-runs after a failure or a timeout. */
   readonly retried: number;

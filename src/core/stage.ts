@@ -61,7 +61,10 @@ interface Element {
   queued: boolean;
   /** Left without outputs because it failed (skipped) or was dropped by overflow; for the monitor. */
   lost: 'failed' | 'dropped' | undefined;
-  /** Timed by a monitor only: its stamp when it entered the queue, then when it went to work. */
+  /**
+   * Timed by a monitor only: its stamp when it entered the queue, then when it went to work.
+   * Undefined when untimed (a monitor may time one element in n): its started/finished hooks are skipped.
+   */
   at: number | undefined;
 }
 

@@ -1,0 +1,199 @@
+// Scenario 1 — dispatch cost: a trivial function over 200k elements on 2 workers, elements per
+// second for each of our schedulers beside every peer. Each library gets its pool made and warmed
+// before the clock starts; the order of the libraries rotates from run to run.
+//   node bench/dispatch.mjs [--quick] [--n=200000] [--run=0]
+import { Readable } from 'node:stream';
+import { from, mergeMap } from 'rxjs';
+import pMap from 'p-map';
+import Piscina from 'piscina';
+import Tinypool from 'tinypool';
+import workerpool from 'workerpool';
+import * as lib from '../dist/esm/index.js';
+import { chunks, drain, emitResult, incChecksum, isMain, log, measure, parseArgs, range, row, skippedRow, tryScheduler, windowed } from './lib/common.mjs';
+import { rawFork, rawThreads } from './lib/raw.mjs';
+
+const { fromIterable, mapParallel, task } = lib;
+const tasksUrl = new URL('./workers/tasks.mjs', import.meta.url);
+const WORKERS = 2;
+/** Calls kept in flight by the benchmark for pools without a bounded input of their own. */
+const IN_FLIGHT = 64;
+const HAND_BATCH = 1000;
+/**
+ * The per-element pools run a quarter of N: at ~20k elements/s, 200k would cost 10 s each per run,
+ * and their rate does not depend on N (the input window is fixed). Everyone else runs all N,
+ * RxJS `mergeMap` included, whose rate does depend on N (its backlog is an array drained by shift()).
+ */
+const SHORTER = new Set(['piscina', 'tinypool', 'workerpool']);
+
+export const meta = {
+  id: 'dispatch',
+  title: 'Dispatch cost',
+  about:
+    `A trivial function (\`x + 1\`; \`async\` on the event loop) over N elements on ${WORKERS} workers, in elements per second ` +
+    `(higher is better). Pools are made and warmed before the clock starts and closed after it stops. Pools without a ` +
+    `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
+    `flight, as a streaming application would; ours and p-map, \`Readable.map\` bound their own input; RxJS \`mergeMap\` ` +
+    `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
+    `piscina, tinypool and workerpool with one element per task run N/4 elements (their rate does not depend on N, ` +
+    `and 200k would take 10 s each); every other library runs all N.`,
+  unit: 'elements/s',
+  better: 'higher',
+  rows: {
+    'task': 'ours: `mapParallel(async fn)`, task scheduler',
+    'thread-b1': 'ours: thread scheduler, `batchSize: 1`',
+    'thread-auto': "ours: thread scheduler, `batchSize: 'auto'`",
+    'process-b1': 'ours: process scheduler, `batchSize: 1`',
+    'process-auto': "ours: process scheduler, `batchSize: 'auto'`",
+    'mergeMap': 'RxJS `from()` + `mergeMap(async fn, 2)`',
+    'readable-map': '`Readable.from().map(async fn, { concurrency: 2 })`',
+    'p-map': 'p-map, `concurrency: 2`',
+    'piscina': 'piscina, one element per task',
+    'piscina-batch': `piscina, hand-made batches of ${HAND_BATCH}`,
+    'tinypool': 'tinypool, one element per task',
+    'workerpool': 'workerpool, one element per task',
+    'raw-thread': `raw \`worker_threads\` postMessage, round robin, ${IN_FLIGHT} in flight`,
+    'raw-fork-json': `raw \`fork\`, JSON serialization, ${IN_FLIGHT} in flight`,
+    'raw-fork-advanced': `raw \`fork\`, advanced serialization, ${IN_FLIGHT} in flight`,
+  },
+  ratios: [
+    ['task', 'readable-map'],
+    ['task', 'mergeMap'],
+    ['task', 'p-map'],
+    ['thread-b1', 'raw-thread'],
+    ['thread-b1', 'piscina'],
+    ['thread-auto', 'piscina-batch'],
+    ['thread-auto', 'raw-thread'],
+    ['process-b1', 'raw-fork-advanced'],
+    ['process-b1', 'raw-fork-json'],
+    ['process-auto', 'raw-fork-advanced'],
+  ],
+  targets: [
+    { ratio: ['task', 'readable-map'], min: 1.0, label: 'task scheduler, trivial async fn, 2 workers vs `Readable.map`' },
+    { ratio: ['task', 'mergeMap'], min: 7, label: 'task scheduler, trivial async fn, 2 workers vs RxJS `mergeMap`' },
+    { ratio: ['thread-b1', 'raw-thread'], min: 0.7, label: 'thread, `batchSize` 1 vs raw worker_threads postMessage' },
+    { ratio: ['thread-auto', 'piscina-batch'], min: 1.0, label: 'thread, automatic batching vs piscina with hand-made batches of 1000' },
+    { ratio: ['process-b1', 'raw-fork-advanced'], min: 0.7, label: 'process, `batchSize` 1 vs raw `fork` with advanced serialization' },
+  ],
+};
+
+const asyncInc = async (x) => x + 1;
+
+/** Each library: make (and warm) a pool, then `run(n)` resolves with { count, sum }. */
+const libraries = {
+  async task() {
+    return { run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(asyncInc, { workers: WORKERS }))) };
+  },
+  'thread-b1': () => ours('thread', 1),
+  'thread-auto': () => ours('thread', 'auto'),
+  'process-b1': () => ours('process', 1),
+  'process-auto': () => ours('process', 'auto'),
+  async mergeMap() {
+    return { run: (n) => drain(from(range(n)).pipe(mergeMap(asyncInc, WORKERS))) };
+  },
+  async 'readable-map'() {
+    return {
+      async run(n) {
+        let count = 0;
+        let sum = 0;
+        for await (const v of Readable.from(range(n)).map(asyncInc, { concurrency: WORKERS })) {
+          count++;
+          sum += v;
+        }
+        return { count, sum };
+      },
+    };
+  },
+  async 'p-map'() {
+    return {
+      async run(n) {
+        const out = await pMap(range(n), asyncInc, { concurrency: WORKERS });
+        let sum = 0;
+        for (const v of out) sum += v;
+        return { count: out.length, sum };
+      },
+    };
+  },
+  async piscina() {
+    const pool = new Piscina({ filename: tasksUrl.href, name: 'inc', minThreads: WORKERS, maxThreads: WORKERS });
+    return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.run(i)), close: () => pool.destroy() };
+  },
+  async 'piscina-batch'() {
+    const pool = new Piscina({ filename: tasksUrl.href, name: 'incBatch', minThreads: WORKERS, maxThreads: WORKERS });
+    return {
+      async run(n) {
+        const batches = [...chunks(range(n), HAND_BATCH)];
+        const sums = await windowed(batches.length, 2 * WORKERS, (b) =>
+          pool.run(batches[b]).then((out) => out.reduce((a, v) => a + v, 0)),
+        );
+        return { count: n, sum: sums.sum, batches: sums.count };
+      },
+      close: () => pool.destroy(),
+    };
+  },
+  async tinypool() {
+    const pool = new Tinypool({ filename: tasksUrl.href, name: 'inc', minThreads: WORKERS, maxThreads: WORKERS });
+    return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.run(i)), close: () => pool.destroy() };
+  },
+  async workerpool() {
+    const pool = workerpool.pool(new URL('./workers/workerpool.mjs', import.meta.url).pathname, {
+      minWorkers: WORKERS,
+      maxWorkers: WORKERS,
+      workerType: 'thread',
+    });
+    return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.exec('inc', [i])), close: () => pool.terminate() };
+  },
+  async 'raw-thread'() {
+    const pool = await rawThreads(WORKERS);
+    return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
+  },
+  'raw-fork-json': () => rawForkLibrary('json'),
+  'raw-fork-advanced': () => rawForkLibrary('advanced'),
+};
+
+async function ours(kind, batchSize) {
+  const made = await tryScheduler(lib, kind, { workers: WORKERS });
+  if (made.skipped) return { skipped: made.skipped };
+  const scheduler = made.scheduler;
+  const inc = task(tasksUrl, 'inc');
+  return {
+    run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(inc, { scheduler, workers: WORKERS, batchSize }))),
+    close: () => scheduler.close(),
+  };
+}
+
+async function rawForkLibrary(serialization) {
+  const pool = await rawFork(WORKERS, serialization);
+  return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
+}
+
+export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only } = {}) {
+  const ids = Object.keys(libraries).filter((id) => !only || only.includes(id));
+  const rot = run % ids.length;
+  const order = [...ids.slice(rot), ...ids.slice(0, rot)];
+  const warm = Math.min(n, quick ? 200 : 5_000);
+  const rows = [];
+  for (const id of order) {
+    const made = await libraries[id]();
+    if (made.skipped) {
+      log(`  ${id}: skipped: ${made.skipped}`);
+      rows.push(skippedRow(id, made.skipped));
+      continue;
+    }
+    const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
+    try {
+      await made.run(warm);
+      const { ms, cpuCores, result } = await measure(() => made.run(count));
+      const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum: incChecksum(count), ms, cpuCores });
+      log(`  ${id}: ${Math.round(r.value).toLocaleString('en-US')} elements/s${r.ok ? '' : '  WRONG RESULT'}`);
+      rows.push(r);
+    } finally {
+      await made.close?.();
+    }
+  }
+  return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH }, rows };
+}
+
+if (isMain(import.meta.url)) {
+  const args = parseArgs();
+  emitResult(await runOnce({ quick: !!args.quick, n: args.n && Number(args.n), run: Number(args.run ?? 0), only: args.libs?.split(',') }));
+}

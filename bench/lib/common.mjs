@@ -1,0 +1,171 @@
+// Helpers shared by the benchmark scenarios: arguments, timing, statistics, a seeded PRNG, the
+// result protocol with bench/run.mjs, and detection of schedulers that are not available.
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+
+/** `--name=value` and `--flag` arguments as an object. */
+export function parseArgs(argv = process.argv.slice(2)) {
+  const args = {};
+  for (const arg of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (m) args[m[1]] = m[2] ?? true;
+  }
+  return args;
+}
+
+/** True when the module at `url` is the script node was started with. */
+export function isMain(url) {
+  return process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === url;
+}
+
+export const cores = availableParallelism();
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function* range(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+/** Groups an iterable into arrays of `size` (the last may be shorter). */
+export function* chunks(iterable, size) {
+  let chunk = [];
+  for (const x of iterable) {
+    chunk.push(x);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Busy-loops for `ms` of wall time: CPU work whose length other processes on the machine cannot stretch. */
+export function burn(ms) {
+  const end = performance.now() + ms;
+  let spins = 0;
+  while (performance.now() < end) spins++;
+  return spins;
+}
+
+/** Sum of `x + 1` for x in 0..n-1: the checksum of the trivial-function scenarios. */
+export const incChecksum = (n) => (n * (n - 1)) / 2 + n;
+
+/** Wall time and CPU time (all threads of this process) of `fn`. */
+export async function measure(fn) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await fn();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuCores: (cpu.user + cpu.system) / 1000 / ms, result };
+}
+
+/**
+ * Calls `submit(i)` for i in 0..n-1 with at most `inFlight` calls outstanding, and resolves with
+ * the sum and count of what they resolved to. How the benchmark feeds pools that have no bounded
+ * input of their own (piscina, tinypool, workerpool): a user streaming into them would do the same.
+ */
+export function windowed(n, inFlight, submit) {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let sum = 0;
+    let failed = false;
+    const onValue = (v) => {
+      sum += v;
+      done++;
+      if (next < n) start();
+      else if (done === n) resolve({ count: done, sum });
+    };
+    const onError = (e) => {
+      if (!failed) reject(e);
+      failed = true;
+    };
+    const start = () => submit(next++).then(onValue, onError);
+    if (n === 0) return resolve({ count: 0, sum: 0 });
+    for (let i = 0; i < Math.min(inFlight, n); i++) start();
+  });
+}
+
+/** Subscribes and resolves with the count and sum of the values (numbers, or arrays of numbers). */
+export function drain(obs$) {
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    let sum = 0;
+    obs$.subscribe({
+      next: (v) => {
+        if (Array.isArray(v)) {
+          count += v.length;
+          for (const x of v) sum += x;
+        } else {
+          count++;
+          sum += v;
+        }
+      },
+      error: reject,
+      complete: () => resolve({ count, sum }),
+    });
+  });
+}
+
+/**
+ * Tries to make one of our schedulers. The thread and process schedulers may not be built yet on
+ * a branch: then the scenario reports the row as skipped instead of failing.
+ * @returns `{ scheduler }` or `{ skipped: 'thread scheduler not available' }`.
+ */
+export async function tryScheduler(lib, kind, options) {
+  const make = kind === 'thread' ? lib.threadScheduler : lib.processScheduler;
+  try {
+    return { scheduler: make(options) };
+  } catch {
+    return { skipped: `${kind} scheduler not available` };
+  }
+}
+
+/** Whether `scheduler: 'thread' | 'process'` can be used (a throwaway instance is made and closed). */
+export async function schedulerAvailable(lib, kind) {
+  const made = await tryScheduler(lib, kind, { workers: 1 });
+  if (made.scheduler) await made.scheduler.close();
+  return made.skipped;
+}
+
+/** A seeded PRNG (mulberry32) over 32-bit state. */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A uniform number in [0, 1) determined by the seed and the keys alone, wherever it is computed. */
+export function hashUniform(seed, ...keys) {
+  let h = seed >>> 0;
+  for (const k of keys) h = Math.imul(h ^ (k >>> 0), 0x9e3779b1) ^ (h >>> 16);
+  return mulberry32(h)();
+}
+
+/** Prints one run's result for bench/run.mjs (the last stdout line beginning with `@@result `). */
+export function emitResult(result) {
+  process.stdout.write(`@@result ${JSON.stringify(result)}\n`);
+}
+
+/** Progress and notes go to stderr, which the runner passes through. */
+export const log = (...args) => console.error(...args);
+
+/** A row's check: `count` elements came back with the expected checksum. */
+export function row(id, value, { count, expected, sum, expectedSum, ...extra } = {}) {
+  const ok = count === expected && (expectedSum === undefined || sum === expectedSum);
+  return { id, value, count, expected, ok, ...extra };
+}
+
+export const skippedRow = (id, reason) => ({ id, skipped: reason });

@@ -1,0 +1,6 @@
+// The raw child_process.fork peer, written plainly: a message is [id, op, value], the reply [id, result].
+import { burnInc, inc } from './tasks.mjs';
+
+const ops = { inc, burnInc };
+process.on('message', (m) => process.send([m[0], ops[m[1]](m[2])]));
+process.send('ready');

@@ -93,13 +93,17 @@ export function windowed(n, inFlight, submit) {
   });
 }
 
-/** Subscribes and resolves with the count and sum of the values (numbers, or arrays of numbers). */
-export function drain(obs$) {
+/**
+ * Subscribes and resolves with the count and sum of the values: numbers, or arrays of numbers
+ * (`unpack` turns a value into one of these first).
+ */
+export function drain(obs$, unpack) {
   return new Promise((resolve, reject) => {
     let count = 0;
     let sum = 0;
     obs$.subscribe({
-      next: (v) => {
+      next: (value) => {
+        const v = unpack ? unpack(value) : value;
         if (Array.isArray(v)) {
           count += v.length;
           for (const x of v) sum += x;

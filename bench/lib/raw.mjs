@@ -30,22 +30,26 @@ class RawPool {
   }
 }
 
-/** `n` worker threads; resolves once all are online. */
-export async function rawThreads(n) {
+/** `n` worker threads; resolves once all are online (with `wait: false`, at once: messages queue until then). */
+export async function rawThreads(n, { wait = true } = {}) {
   const workers = Array.from({ length: n }, () => new Worker(threadScript));
   const pool = new RawPool(workers, (w, m) => w.postMessage(m));
   for (const w of workers) w.on('message', pool.onReply);
-  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('online', resolve))));
+  if (wait) await Promise.all(workers.map((w) => new Promise((resolve) => w.once('online', resolve))));
   pool.close = () => Promise.all(workers.map((w) => w.terminate()));
   return pool;
 }
 
-/** `n` forked children with `serialization` ('json' or 'advanced'); resolves once all said ready. */
-export async function rawFork(n, serialization) {
+/**
+ * `n` forked children with `serialization` ('json' or 'advanced'); resolves once all said ready
+ * (with `wait: false`, at once: messages queue in the channel until the child listens).
+ */
+export async function rawFork(n, serialization, { wait = true } = {}) {
   const children = Array.from({ length: n }, () => fork(childScript, [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))));
+  const ready = children.map((c) => new Promise((resolve) => c.once('message', resolve)));
+  if (wait) await Promise.all(ready);
   const pool = new RawPool(children, (c, m) => c.send(m));
-  for (const c of children) c.on('message', pool.onReply);
+  for (const c of children) c.on('message', (m) => m !== 'ready' && pool.onReply(m));
   pool.close = () =>
     Promise.all(
       children.map(

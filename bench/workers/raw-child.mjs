@@ -3,4 +3,4 @@ import { burnInc, inc } from './tasks.mjs';
 
 const ops = { inc, burnInc };
 process.on('message', (m) => process.send([m[0], ops[m[1]](m[2])]));
-process.send('ready');
+process.send('ready', undefined, undefined, () => {}); // the parent may be gone already (a startup sample exits at its first result)

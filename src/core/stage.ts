@@ -338,7 +338,13 @@ class StageRun<T, R> implements LeaseSink {
         while (this.queue.length > 0 && this.open.length > 0 && this.state === State.Running) {
           if (this.serial && this.inWork > 0) break;
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
-          const n = Math.min(this.batchLimit(), this.slotCapacity() - slot.busy, this.queue.length);
+          const room = this.slotCapacity() - slot.busy;
+          if (room <= 0) {
+            // Automatic batching shrank the capacity below what this slot still holds.
+            this.unlist(slot);
+            continue;
+          }
+          const n = Math.min(this.batchLimit(), room, this.queue.length);
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;
@@ -379,7 +385,10 @@ class StageRun<T, R> implements LeaseSink {
 
   private unlist(slot: Slot): void {
     slot.listed = false;
-    this.open.splice(this.open.indexOf(slot), 1);
+    // Swap-remove: splice() allocates an array per call, and this runs once per dispatch.
+    const i = this.open.indexOf(slot);
+    const last = this.open.pop()!;
+    if (i < this.open.length) this.open[i] = last;
   }
 
   /** Automatic batching: a batch's own run time is from when it was sent or the previous one finished. */

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { fromIterable, mapParallel, type Job, type LeaseSink, type Scheduler, type StageWork, type WorkerInfo, type WorkerLease } from 'rxjs-parallel';
 
-function queueScheduler(prefetch: number) {
+function queueScheduler(prefetch: number, slowEvery = 0) {
   const stats = { batches: [] as number[], maxOutstanding: 0 };
+  let calls = 0;
   const scheduler: Scheduler = {
     kind: 'queue',
     batching: true,
@@ -21,7 +22,9 @@ function queueScheduler(prefetch: number) {
         running = true;
         while (queue.length > 0 && !ended) {
           const job = queue.shift()!;
-          await Promise.resolve(); // a message round trip
+          calls++;
+          if (slowEvery && calls % slowEvery === 0) await new Promise((resolve) => setTimeout(resolve, 30)); // a slow batch
+          else await Promise.resolve(); // a message round trip
           if (!ended) sink.resolve(job.seq, fn(job.value));
         }
         running = false;
@@ -75,5 +78,14 @@ describe('a custom scheduler', () => {
     expect(out.sort((a, b) => a - b)).toEqual(range(3000).map((x) => x + 1));
     expect(stats.batches[0]).toBe(1);
     expect(Math.max(...stats.batches)).toBeGreaterThan(8);
+  });
+
+  it("keeps every element when batchSize: 'auto' shrinks below what a lease holds", async () => {
+    // Every 200th job takes 30 ms: its batch halves the size while the leases hold more than the new bound.
+    const { scheduler, stats } = queueScheduler(1, 200);
+    const out = await lastValueFrom(fromIterable(range(3000)).pipe(mapParallel((x: number) => x + 1, { workers: 2, scheduler, batchSize: 'auto' }), toArray()));
+    expect(out.sort((a, b) => a - b)).toEqual(range(3000).map((x) => x + 1));
+    const largest = stats.batches.indexOf(Math.max(...stats.batches));
+    expect(Math.min(...stats.batches.slice(largest))).toBeLessThan(stats.batches[largest]); // it did shrink
   });
 });

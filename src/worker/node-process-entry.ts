@@ -3,6 +3,4 @@ import { childProcessPort } from './ports.js';
 import { serve } from './runtime.js';
 
 if (!process.send) throw new Error('rxjs-parallel: node-process-entry.js runs in a forked child process only');
-// The parent is gone (exited, or closed the channel): nothing can reach this process any more.
-process.on('disconnect', () => process.exit(0));
 serve(childProcessPort(process));

@@ -11,14 +11,19 @@ import type { WorkerPort } from './runtime.js';
 interface NodeParentPort {
   postMessage(message: unknown, transfer?: readonly any[]): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  close(): void;
 }
 
-/** A Node worker thread, over its `parentPort`. */
+/**
+ * A Node worker thread, over its `parentPort`. Exiting closes the port, so the thread ends once
+ * what it still has to do (a log line, a socket write) is done; the pool terminates it after
+ * `cancelGrace` if something keeps it alive.
+ */
 export function nodeThreadPort(parentPort: NodeParentPort): WorkerPort {
   return {
     post: (message, transfer) => parentPort.postMessage(message, transfer as TransferListItem[] | undefined),
     listen: (onMessage) => parentPort.on('message', onMessage),
-    exit: () => (globalThis as any).process.exit(0), // in a worker thread this ends the thread only
+    exit: () => parentPort.close(),
   };
 }
 
@@ -35,15 +40,27 @@ export function webWorkerPort(scope: {
   };
 }
 
-/** A child process forked with an IPC channel (`serialization: 'advanced'`): everything is copied. */
+/**
+ * A child process forked with an IPC channel (`serialization: 'advanced'`): everything is copied.
+ * Exiting disconnects, so the process ends once idle; a disconnect it did not ask for means the
+ * parent is gone, and then it exits at once (resources held by onStart must not keep an orphan).
+ */
 export function childProcessPort(proc: {
   send?: (message: unknown) => boolean;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'message' | 'disconnect', listener: (message?: unknown) => void): unknown;
+  disconnect?: () => void;
   exit(code?: number): never;
 }): WorkerPort {
+  let closing = false;
+  proc.on('disconnect', () => {
+    if (!closing) proc.exit(0);
+  });
   return {
     post: (message) => void proc.send!(message), // no transfer between processes: the value is copied
     listen: (onMessage) => proc.on('message', onMessage),
-    exit: () => proc.exit(0),
+    exit: () => {
+      closing = true;
+      proc.disconnect!();
+    },
   };
 }

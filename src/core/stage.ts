@@ -338,7 +338,12 @@ class StageRun<T, R> implements LeaseSink {
         while (this.queue.length > 0 && this.open.length > 0 && this.state === State.Running) {
           if (this.serial && this.inWork > 0) break;
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
-          const n = Math.min(this.batchLimit(), this.slotCapacity() - slot.busy, this.queue.length);
+          const room = this.slotCapacity() - slot.busy;
+          if (room <= 0) {
+            this.unlist(slot); // the automatic batch shrank below what this slot holds
+            continue;
+          }
+          const n = Math.min(this.batchLimit(), room, this.queue.length);
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;
@@ -372,7 +377,7 @@ class StageRun<T, R> implements LeaseSink {
     this.inWork--;
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
-    if (slot.listed || slot.ending || this.state > State.Completing) return;
+    if (slot.listed || slot.ending || this.state > State.Completing || slot.busy >= this.slotCapacity()) return;
     slot.listed = true;
     this.open.push(slot);
   }

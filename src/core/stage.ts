@@ -340,8 +340,7 @@ class StageRun<T, R> implements LeaseSink {
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
           const room = this.slotCapacity() - slot.busy;
           if (room <= 0) {
-            // Automatic batching shrank the capacity below what this slot still holds.
-            this.unlist(slot);
+            this.unlist(slot); // the automatic batch shrank below what this slot holds
             continue;
           }
           const n = Math.min(this.batchLimit(), room, this.queue.length);
@@ -378,17 +377,14 @@ class StageRun<T, R> implements LeaseSink {
     this.inWork--;
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
-    if (slot.listed || slot.ending || this.state > State.Completing) return;
+    if (slot.listed || slot.ending || this.state > State.Completing || slot.busy >= this.slotCapacity()) return;
     slot.listed = true;
     this.open.push(slot);
   }
 
   private unlist(slot: Slot): void {
     slot.listed = false;
-    // Swap-remove: splice() allocates an array per call, and this runs once per dispatch.
-    const i = this.open.indexOf(slot);
-    const last = this.open.pop()!;
-    if (i < this.open.length) this.open[i] = last;
+    this.open.splice(this.open.indexOf(slot), 1);
   }
 
   /** Automatic batching: a batch's own run time is from when it was sent or the previous one finished. */

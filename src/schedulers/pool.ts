@@ -437,7 +437,8 @@ class RemoteLease implements WorkerLease {
       const job = jobs[i];
       message[k] = job.seq;
       message[k + 1] = job.value;
-      message[k + 2] = job.elementIndex;
+      // A one-level index goes as a number: a number clones in a fraction of an array's time.
+      message[k + 2] = job.elementIndex.length === 1 ? job.elementIndex[0] : job.elementIndex;
       const list = takeTransferList(job.value);
       if (list) {
         (transfers ??= []).push(...list);

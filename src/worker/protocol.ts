@@ -14,7 +14,7 @@ export const START = 1;
 export const STARTED = 2;
 /** Worker → main: `[START_FAILED, lease, phase: 'load' | 'onStart', role: WireRole, error: WireError]`. */
 export const START_FAILED = 3;
-/** Main → worker: `[RUN, lease, seq, value, elementIndex, seq, value, elementIndex, ...]`. */
+/** Main → worker: `[RUN, lease, seq, value, elementIndex, seq, value, elementIndex, ...]`; a one-level elementIndex `[i]` is sent as the number `i`. */
 export const RUN = 4;
 /** Worker → main: `[RESULTS, lease, seq, status, payload, seq, status, payload, ...]` (see `R_*`). */
 export const RESULTS = 5;

@@ -215,7 +215,8 @@ class LeaseRun {
     while (!this.current && this.head < this.queue.length && this.state === State.Running) {
       const seq = this.queue[this.head] as number;
       const value = this.queue[this.head + 1];
-      const index = this.queue[this.head + 2] as number[];
+      const wired = this.queue[this.head + 2] as number | number[];
+      const index = typeof wired === 'number' ? [wired] : wired; // the pool sends a one-level index as a number
       this.queue[this.head + 1] = undefined; // let the value go once it is ours
       this.head += 3;
       if (this.head === this.queue.length) {

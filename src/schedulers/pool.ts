@@ -428,17 +428,15 @@ class RemoteLease implements WorkerLease {
   /** One RUN message for the batch; if a value cannot be cloned, one message per job so only it fails. */
   private send(jobs: readonly Job[]): void {
     const n = jobs.length;
-    const message: unknown[] = new Array(2 + 3 * n);
-    message[0] = RUN;
-    message[1] = this.id;
+    // Built by push, not `new Array(len)`: a holey array takes V8's slow sparse path when it is
+    // serialized, ~5x the time per element (postMessage and advanced IPC alike).
+    const message: unknown[] = [RUN, this.id];
     let transfers: TransferListItem[] | undefined;
     let lists: (TransferListItem[] | undefined)[] | undefined;
-    for (let i = 0, k = 2; i < n; i++, k += 3) {
+    for (let i = 0; i < n; i++) {
       const job = jobs[i];
-      message[k] = job.seq;
-      message[k + 1] = job.value;
       // A one-level index goes as a number: a number clones in a fraction of an array's time.
-      message[k + 2] = job.elementIndex.length === 1 ? job.elementIndex[0] : job.elementIndex;
+      message.push(job.seq, job.value, job.elementIndex.length === 1 ? job.elementIndex[0] : job.elementIndex);
       const list = takeTransferList(job.value);
       if (list) {
         (transfers ??= []).push(...list);

@@ -1,0 +1,134 @@
+// The browser test: builds test/browser/app with Vite 7, serves it on 127.0.0.1, opens it in headless
+// Chromium (Debian's, installed on demand by scripts/ensure-chromium.sh) through playwright-core,
+// and checks what the page wrote into the DOM. It runs in `npm test` like every other test; it is
+// skipped only when RXP_SKIP_BROWSER=1 says so.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build, preview, type InlineConfig, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const appRoot = fileURLToPath(new URL('./app/', import.meta.url));
+const outDir = fileURLToPath(new URL('./.out/', import.meta.url)); // gitignored; kept for a look after a failure
+
+/** The flags known to work with Debian's Chromium on a headless CI box (see docs/browser.md). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** apt-get may have to fetch Chromium and its libraries: minutes on a cold CI box, 0 s after. */
+const SETUP_TIMEOUT = 15 * 60_000;
+const PAGE_TIMEOUT = 20_000;
+
+// The app imports `rxjs-parallel` and `rxjs-parallel/worker` by name; Vite resolves them through this
+// package's own `exports` map (a package may import itself by name), i.e. to the built dist/esm,
+// exactly as an app that installed the package would get them.
+const config: InlineConfig = {
+  root: appRoot,
+  configFile: false,
+  envFile: false,
+  logLevel: 'warn',
+  build: { outDir, emptyOutDir: true },
+  // A module worker: the app starts it with `{ type: 'module' }`, and the default ('iife') cannot
+  // hold the code split out of it.
+  worker: { format: 'es' },
+  preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+};
+
+/** Runs scripts/ensure-chromium.sh (installs Debian's chromium if missing) and returns its path. */
+function ensureChromium(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'bash',
+      [join(repo, 'scripts/ensure-chromium.sh')],
+      { cwd: repo, timeout: SETUP_TIMEOUT, maxBuffer: 1 << 20 },
+      (error, stdout) => {
+        if (error) reject(new Error(`scripts/ensure-chromium.sh failed (${error.message.trim()}); its output is above`));
+        else resolve(stdout.trim().split('\n').pop()!);
+      },
+    );
+    child.stdin?.end(); // no stdin, as in CI
+    child.stderr?.pipe(process.stderr); // apt-get's progress, so that a slow install is visibly one
+  });
+}
+
+const skip = process.env.RXP_SKIP_BROWSER === '1';
+
+describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
+  let server: PreviewServer | undefined;
+  let context: BrowserContext | undefined;
+  let userDataDir: string | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(repo, 'dist/esm/index.js'))) {
+      throw new Error('dist/esm is missing: run `npm run build` first (`npm test` does)');
+    }
+    const executablePath = await ensureChromium();
+    await build(config);
+    server = await preview(config);
+    url = server.resolvedUrls!.local[0];
+    userDataDir = await mkdtemp(join(tmpdir(), 'rxjs-parallel-chromium-')); // a fresh profile per run
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+  }, SETUP_TIMEOUT);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Opens the page and waits for it to say it is done; fails with every error the page reported. */
+  async function openApp(): Promise<{ page: Page; problems: string[] }> {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.stack ?? error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const where = message.worker() ? `worker ${message.worker()!.url()}` : message.location().url;
+      problems.push(`console.error (${where}): ${message.text()}`);
+    });
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
+    page.on('crash', () => problems.push('the page crashed'));
+    await page.goto(url);
+    try {
+      await page.waitForSelector('body[data-done]', { state: 'attached', timeout: PAGE_TIMEOUT });
+    } catch (error) {
+      throw new Error(`the page did not finish within ${PAGE_TIMEOUT} ms\n${problems.join('\n')}`, { cause: error });
+    }
+    const done = await page.getAttribute('body', 'data-done');
+    if (done !== 'ok') {
+      throw new Error(`the page failed:\n${await page.textContent('#error')}\n${problems.join('\n')}`);
+    }
+    return { page, problems };
+  }
+
+  it('runs a mapParallel pipeline over an expose()d task and starts the app-owned worker', async () => {
+    const { page, problems } = await openApp();
+    const results = JSON.parse((await page.textContent('#out'))!);
+
+    expect(results.scored).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((value) => ({ value, square: value * value, inWorker: false })),
+    );
+    // Vite bundled app.worker.ts from main.ts's `new Worker(new URL(...))`, and it ran as a worker.
+    expect(results.hello).toEqual({ hello: 'from app.worker', inWorker: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});

@@ -70,10 +70,14 @@ interface Slot {
   readonly index: number;
   readonly lease: WorkerLease;
   ready: boolean;
-  /** Jobs in work in this slot. */
+  /** Jobs sent to this slot and not settled. */
   busy: number;
-  /** When the current batch was sent, for automatic batching. */
-  sentAt: number;
+  /** In `open`: it has room for more jobs. */
+  listed: boolean;
+  /** Automatic batching only: batches sent and not yet settled, oldest first. */
+  batches: Ring<{ sentAt: number; remaining: number }> | undefined;
+  /** Automatic batching only: when the slot last finished a batch. */
+  lastDone: number;
   ending: Promise<void> | undefined;
 }
 
@@ -98,8 +102,10 @@ class StageRun<T, R> implements LeaseSink {
   private scheduler!: Scheduler;
   private ownsScheduler = false;
   private readonly slots: Slot[] = [];
-  /** Ready slots with nothing in work. */
-  private readonly idle: Slot[] = [];
+  /** Ready slots with room for more jobs. */
+  private readonly open: Slot[] = [];
+  /** Batches a slot may be sent at once: 1 + the scheduler's prefetch (1 with a timeout). */
+  private depth = 1;
   private slotsOpen = 0;
   /** In-process serial execution (sync scheduler): one element in work at a time. */
   private serial = false;
@@ -145,6 +151,9 @@ class StageRun<T, R> implements LeaseSink {
     this.scheduler = resolved.scheduler;
     this.ownsScheduler = resolved.owned;
     this.serial = this.scheduler.kind === 'sync';
+    // A remote worker with batches queued behind the one in work never waits for a round trip.
+    // Not with a timeout, which must measure the call alone, not its wait in the worker's queue.
+    if (this.o.timeout === undefined) this.depth = 1 + (this.scheduler.prefetch ?? 0);
     if (this.scheduler.batching && this.o.batchSize !== 1) {
       this.batch = this.o.batchSize === 'auto' ? new AutoBatch() : this.o.batchSize;
     }
@@ -155,7 +164,7 @@ class StageRun<T, R> implements LeaseSink {
     this.openSlots();
     if (this.state !== State.Running) return;
 
-    const capacity = this.o.workers * this.batchLimit() + this.o.maxsize;
+    const capacity = this.o.workers * this.slotCapacity() + this.o.maxsize;
     if (isPullObservable(source)) {
       this.upLine = new CreditLine(0);
       this.granted = capacity;
@@ -274,14 +283,24 @@ class StageRun<T, R> implements LeaseSink {
     };
     for (let index = 0; index < this.o.workers; index++) {
       const lease = this.scheduler.lease(work, { index, workers: this.o.workers }, this);
-      const slot: Slot = { index, lease, ready: false, busy: 0, sentAt: 0, ending: undefined };
+      const slot: Slot = {
+        index,
+        lease,
+        ready: false,
+        busy: 0,
+        listed: false,
+        batches: typeof this.batch === 'number' ? undefined : new Ring(),
+        lastDone: 0,
+        ending: undefined,
+      };
       this.slots.push(slot);
       this.slotsOpen++;
       lease.ready.then(
         () => {
           if (this.state > State.Completing || slot.ending) return;
           slot.ready = true;
-          this.idle.push(slot);
+          slot.listed = true;
+          this.open.push(slot);
           this.dispatch();
           this.endIdleSlots();
         },
@@ -294,7 +313,19 @@ class StageRun<T, R> implements LeaseSink {
     return typeof this.batch === 'number' ? this.batch : this.batch.size;
   }
 
-  /** Hands queued elements to idle workers. Re-entrant calls (sync scheduler) loop instead of nesting. */
+  /** Jobs one slot may hold: a batch in work and the prefetched ones behind it. */
+  private slotCapacity(): number {
+    return this.batchLimit() * this.depth;
+  }
+
+  /** The open slot with the fewest jobs, so work spreads over workers before it queues in one. */
+  private pickSlot(): Slot {
+    let best = 0;
+    for (let i = 1; i < this.open.length; i++) if (this.open[i].busy < this.open[best].busy) best = i;
+    return this.open[best];
+  }
+
+  /** Hands queued elements to workers with room. Re-entrant calls (sync scheduler) loop instead of nesting. */
   private dispatch(): void {
     if (this.dispatching) {
       this.dispatchAgain = true;
@@ -304,10 +335,10 @@ class StageRun<T, R> implements LeaseSink {
     try {
       do {
         this.dispatchAgain = false;
-        while (this.queue.length > 0 && this.idle.length > 0 && this.state === State.Running) {
+        while (this.queue.length > 0 && this.open.length > 0 && this.state === State.Running) {
           if (this.serial && this.inWork > 0) break;
-          const slot = this.idle.pop()!;
-          const n = Math.min(this.batchLimit(), this.queue.length);
+          const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
+          const n = Math.min(this.batchLimit(), this.slotCapacity() - slot.busy, this.queue.length);
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;
@@ -321,9 +352,10 @@ class StageRun<T, R> implements LeaseSink {
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
             jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
           }
-          slot.busy = n;
+          slot.busy += n;
           this.inWork += n;
-          if (typeof this.batch !== 'number') slot.sentAt = performance.now();
+          if (slot.busy >= this.slotCapacity()) this.unlist(slot);
+          slot.batches?.push({ sentAt: performance.now(), remaining: n });
           slot.lease.run(jobs);
         }
       } while (this.dispatchAgain);
@@ -346,18 +378,30 @@ class StageRun<T, R> implements LeaseSink {
       this.probe.finished(now - el.at);
       el.at = now; // a retried element's queue wait starts here
     }
-    if (--slot.busy > 0) return;
-    if (typeof this.batch !== 'number') this.adaptBatch(slot);
-    if (slot.ending || this.state > State.Completing) return;
-    this.idle.push(slot);
+    slot.busy--;
+    if (slot.batches) this.adaptBatch(slot);
+    if (slot.listed || slot.ending || this.state > State.Completing) return;
+    slot.listed = true;
+    this.open.push(slot);
   }
 
+  private unlist(slot: Slot): void {
+    slot.listed = false;
+    this.open.splice(this.open.indexOf(slot), 1);
+  }
+
+  /** Automatic batching: a batch's own run time is from when it was sent or the previous one finished. */
   private adaptBatch(slot: Slot): void {
+    const head = slot.batches!.peek();
+    if (!head || --head.remaining > 0) return;
+    slot.batches!.shift();
+    const now = performance.now();
     const auto = this.batch as AutoBatch;
     const before = auto.size;
-    auto.record(performance.now() - slot.sentAt);
+    auto.record(now - Math.max(head.sentAt, slot.lastDone));
+    slot.lastDone = now;
     // A larger batch needs more items in the stage to fill it: grant the difference upstream.
-    if (auto.size > before && this.upLine) this.grantUp(this.o.workers * (auto.size - before));
+    if (auto.size > before && this.upLine) this.grantUp(this.o.workers * this.depth * (auto.size - before));
   }
 
   private readonly onTimeout = (el: Element): void => {
@@ -542,8 +586,12 @@ class StageRun<T, R> implements LeaseSink {
   /** pypeln's workers end when there is nothing left for them: end idle slots once upstream is done. */
   private endIdleSlots(): void {
     if (!this.upstreamDone || this.queue.length > 0 || this.state !== State.Running) return;
-    for (const slot of this.idle) this.endSlot(slot);
-    this.idle.length = 0;
+    for (let i = this.open.length - 1; i >= 0; i--) {
+      const slot = this.open[i];
+      if (slot.busy > 0) continue;
+      this.unlist(slot);
+      this.endSlot(slot);
+    }
     this.checkComplete();
   }
 
@@ -563,7 +611,7 @@ class StageRun<T, R> implements LeaseSink {
   }
 
   private async endSlots(): Promise<unknown> {
-    this.idle.length = 0;
+    this.open.length = 0;
     for (const slot of this.slots) this.endSlot(slot);
     const results = await Promise.allSettled(this.slots.map((s) => s.ending));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

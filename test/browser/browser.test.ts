@@ -4,12 +4,14 @@
 // skipped only when RXP_SKIP_BROWSER=1 says so.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build, preview, type InlineConfig, type PreviewServer } from 'vite';
+import { build, createServer, preview, type InlineConfig, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,22 +66,44 @@ function ensureChromium(): Promise<string> {
   });
 }
 
+/** Serves the app with Vite's dev server on a random port, with `rxjs-parallel` pre-bundled. */
+async function serveDev(cacheDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  // Our own http.Server, for a random port (the dev server's `port: 0` means its default port).
+  const httpServer = createHttpServer((request, response) => vite.middlewares(request, response));
+  const vite = await createServer({
+    ...config,
+    cacheDir,
+    // An app that installed the package gets it pre-bundled by the dev server; this package imports
+    // itself, which Vite would serve unbundled, so pre-bundling is asked for here.
+    optimizeDeps: { include: ['rxjs-parallel', 'rxjs-parallel/worker'] },
+    server: { middlewareMode: true, hmr: { server: httpServer } },
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async close() {
+      await vite.close();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
+
 const skip = process.env.RXP_SKIP_BROWSER === '1';
 
 describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
-  let server: PreviewServer | undefined;
   let context: BrowserContext | undefined;
   let userDataDir: string | undefined;
-  let url: string;
+  const cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(repo, 'dist/esm/index.js'))) {
       throw new Error('dist/esm is missing: run `npm run build` first (`npm test` does)');
     }
     const executablePath = await ensureChromium();
-    await build(config);
-    server = await preview(config);
-    url = server.resolvedUrls!.local[0];
     userDataDir = await mkdtemp(join(tmpdir(), 'rxjs-parallel-chromium-')); // a fresh profile per run
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
@@ -89,14 +113,15 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
   }, SETUP_TIMEOUT);
 
   afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
     await context?.close();
-    await server?.close();
     if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   /** Opens the page and waits for it to say it is done; fails with every error the page reported. */
-  async function openApp(): Promise<{ page: Page; problems: string[] }> {
+  async function openApp(url: string): Promise<unknown> {
     const page = await context!.newPage();
+    cleanups.push(() => page.close());
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.stack ?? error.message}`));
     page.on('console', (message) => {
@@ -116,19 +141,31 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
     if (done !== 'ok') {
       throw new Error(`the page failed:\n${await page.textContent('#error')}\n${problems.join('\n')}`);
     }
-    return { page, problems };
+    const results: unknown = JSON.parse((await page.textContent('#out'))!);
+    expect(problems).toEqual([]);
+    return results;
   }
 
-  it('runs a mapParallel pipeline over an expose()d task and starts the app-owned worker', async () => {
-    const { page, problems } = await openApp();
-    const results = JSON.parse((await page.textContent('#out'))!);
-
+  function expectResults(results: any): void {
     expect(results.scored).toEqual(
       [1, 2, 3, 4, 5, 6, 7, 8].map((value) => ({ value, square: value * value, inWorker: false })),
     );
-    // Vite bundled app.worker.ts from main.ts's `new Worker(new URL(...))`, and it ran as a worker.
+    // The bundler took app.worker.ts from main.ts's `new Worker(new URL(...))`, and it ran as a worker.
     expect(results.hello).toEqual({ hello: 'from app.worker', inWorker: true });
-    expect(problems).toEqual([]);
-    await page.close();
+  }
+
+  it('production build (vite build, served by vite preview)', async () => {
+    await build(config);
+    const server: PreviewServer = await preview(config);
+    cleanups.push(() => server.close());
+    expectResults(await openApp(server.resolvedUrls!.local[0]));
+  });
+
+  it('dev server (vite serve)', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'rxjs-parallel-vite-'));
+    cleanups.push(() => rm(cacheDir, { recursive: true, force: true }));
+    const server = await serveDev(cacheDir);
+    cleanups.push(() => server.close());
+    expectResults(await openApp(server.url));
   });
 });

@@ -35,7 +35,14 @@ main().then(
     document.body.dataset.done = 'ok';
   },
   (error: unknown) => {
-    document.getElementById('error')!.textContent = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+    document.getElementById('error')!.textContent = describe(error);
     document.body.dataset.done = 'error';
   },
 );
+
+/** An error with its stack and its chain of causes, for the test's failure message. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const text = error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`;
+  return error.cause === undefined ? text : `${text}\ncaused by ${describe(error.cause)}`;
+}

@@ -39,13 +39,10 @@ const PAGE_TIMEOUT = 20_000;
 // exactly as an app that installed the package would get them.
 const config: InlineConfig = {
   root: appRoot,
-  configFile: false,
+  configFile: join(appRoot, 'vite.config.ts'), // the app's own config: `worker.format: 'es'`
   envFile: false,
   logLevel: 'warn',
   build: { outDir, emptyOutDir: true },
-  // A module worker: the app starts it with `{ type: 'module' }`, and the default ('iife') cannot
-  // hold the code split out of it.
-  worker: { format: 'es' },
   preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
 };
 

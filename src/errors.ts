@@ -48,6 +48,8 @@ export class WorkerCrashedError extends ParallelError {
   readonly workerId: number;
   /** The element the worker held, when it held one. */
   readonly elementIndex: ElementIndex | undefined;
+  /** How the worker ended, in words, when it was more than an exit code or a signal. */
+  readonly reason: string | undefined;
   constructor(
     details: {
       workerId: number;
@@ -67,12 +69,13 @@ export class WorkerCrashedError extends ParallelError {
     this.exitCode = details.exitCode ?? null;
     this.signal = details.signal ?? null;
     this.elementIndex = details.elementIndex;
+    this.reason = details.reason;
   }
 
   /** The same crash, attributed to one of the elements the worker held. */
   forElement(elementIndex: ElementIndex): WorkerCrashedError {
     return new WorkerCrashedError(
-      { workerId: this.workerId, exitCode: this.exitCode, signal: this.signal, elementIndex },
+      { workerId: this.workerId, exitCode: this.exitCode, signal: this.signal, reason: this.reason, elementIndex },
       { cause: this.cause },
     );
   }
@@ -93,6 +96,32 @@ export class WorkerFunctionError extends ParallelError {
     options?: { cause?: unknown },
   ) {
     super(`Cannot run "${functionName}" in a worker: ${reason}`, options);
+  }
+}
+
+/**
+ * An element could not be sent to a worker thread or process, or its result could not be sent
+ * back: it holds something structured clone cannot copy (a function, a Symbol, a DOM node ...).
+ * Only that element fails; the worker and the stage go on (`onError` and `retries` apply).
+ */
+export class UncloneableValueError extends ParallelError {
+  override readonly name = 'UncloneableValueError' as const;
+  readonly code = 'ERR_UNCLONEABLE_VALUE' as const;
+  constructor(
+    /** The stage's `name`. */
+    readonly stage: string,
+    /** The element whose value or result could not be sent. */
+    readonly elementIndex: ElementIndex,
+    /** `'element'`: the value on its way to the worker; `'result'`: what `fn` returned, on its way back. */
+    readonly direction: 'element' | 'result',
+    options?: { cause?: unknown },
+  ) {
+    const what = direction === 'element' ? `element [${elementIndex.join(', ')}] cannot be sent to` : `the result of element [${elementIndex.join(', ')}] cannot be sent back from`;
+    super(
+      `Stage "${stage}": ${what} a worker: ${describe(options?.cause)}. ` +
+        'Only structured-cloneable values cross a thread or process boundary (no functions, symbols or class methods).',
+      options,
+    );
   }
 }
 

@@ -31,7 +31,8 @@ export { task, isTaskRef, type TaskRef, type StageFn, type StartFn, type EndFn, 
 // ---- Schedulers -----------------------------------------------------------------------------
 export { taskScheduler } from './schedulers/task.js';
 export { syncScheduler } from './schedulers/sync.js';
-export { threadScheduler, type ThreadSchedulerOptions } from './schedulers/thread.js';
+export { threadScheduler, type ThreadSchedulerOptions, type ThreadResourceLimits } from './schedulers/thread.js';
+export type { WorkerLike } from './schedulers/endpoints.js';
 export { processScheduler, type ProcessSchedulerOptions } from './schedulers/process.js';
 export {
   isScheduler,
@@ -44,12 +45,27 @@ export {
   type WorkerLease,
 } from './schedulers/scheduler.js';
 
+// ---- Observability --------------------------------------------------------------------------
+export {
+  Monitor,
+  type MonitorOptions,
+  type MonitorSnapshot,
+  type StageStats,
+  type StageState,
+  type LatencyStats,
+} from './monitor/monitor.js';
+export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
+
+// ---- Transfer -------------------------------------------------------------------------------
+export { transfer, type TransferListItem } from './core/transfer.js';
+
 // ---- Errors ---------------------------------------------------------------------------------
 export {
   ParallelError,
   TaskTimeoutError,
   WorkerCrashedError,
   WorkerFunctionError,
+  UncloneableValueError,
   BufferOverflowError,
   StageError,
   InvalidOptionError,

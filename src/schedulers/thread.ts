@@ -1,10 +1,98 @@
-// Placeholder until the thread scheduler lands (issue 3).
+import { InvalidOptionError } from '../errors.js';
+import { appWorker, defaultPoolSize, isNode, nodeThread, type Spawn, type WorkerLike } from './endpoints.js';
+import { checkPoolOptions, POOL_DEFAULTS } from './pool-options.js';
+import { WorkerPool } from './pool.js';
 import type { Scheduler } from './scheduler.js';
 
-export interface ThreadSchedulerOptions {
-  workers?: number;
+/** Memory limits of a Node worker thread (`worker_threads` `resourceLimits`). */
+export interface ThreadResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
 }
 
-export function threadScheduler(_options: ThreadSchedulerOptions = {}): Scheduler {
-  throw new Error('threadScheduler is not implemented yet');
+/** Options of {@link threadScheduler}. */
+export interface ThreadSchedulerOptions {
+  /**
+   * Threads in the pool, started lazily as leases need them. Each stage subscription takes
+   * `workers` leases; leases share threads when there are more leases than threads.
+   * @default os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers
+   */
+  workers?: number;
+  /**
+   * Makes a worker that runs the app's own worker file, which calls `expose()` from
+   * `rxjs-parallel/worker`: required in browsers and with bundlers; in Node it may return a
+   * `worker_threads` Worker. Functions are then named by `task(name)`.
+   * @default undefined (Node: the library's own worker file, which imports TaskRef modules)
+   */
+  createWorker?: () => WorkerLike;
+  /**
+   * Milliseconds a worker has to stop a cancelled call (timeout, unsubscribe) or to acknowledge
+   * the end of a lease before it is terminated and replaced.
+   * @default 1000
+   */
+  cancelGrace?: number;
+  /**
+   * Milliseconds a new worker has to load and answer before it counts as failed.
+   * @default 30000
+   */
+  startTimeout?: number;
+  /**
+   * Batches a worker may hold queued behind the one in work, so that it never waits a round trip
+   * between two. Not used by a stage with a `timeout`.
+   * @default 2
+   */
+  prefetch?: number;
+  /** Node only: memory limits of each thread. */
+  resourceLimits?: ThreadResourceLimits;
+  /** Node only: `execArgv` of each thread (default: the process's). */
+  execArgv?: string[];
+  /** Node only: `process.env` of each thread (default: a copy of the process's). */
+  env?: Record<string, string | undefined>;
+}
+
+const KNOWN = ['workers', 'createWorker', 'cancelGrace', 'startTimeout', 'prefetch', 'resourceLimits', 'execArgv', 'env'] as const;
+
+/**
+ * Runs a stage's `fn` on a pool of worker threads (Node `worker_threads`, or Web Workers through
+ * `createWorker`), for CPU-bound work. `fn` is a `task(url, name)` ref the thread imports, a
+ * `task(name)` registered by `expose()` in the app's worker file, or a self-contained plain
+ * function sent as source text. One scheduler may serve many stages and subscriptions; threads
+ * start lazily, stay warm until `close()`, and an idle pool does not keep the process alive.
+ *
+ * ```ts
+ * const threads = threadScheduler({ workers: 2 });
+ * const score = task<number, number>(new URL('./score.js', import.meta.url), 'score');
+ * await run(fromIterable([1, 2, 3]).pipe(
+ *   mapParallel(score, { workers: 2, scheduler: threads, ordered: true }),
+ *   tap(console.log),
+ * ));
+ * // 1, 4, 9 (score = x => x * x)
+ * await threads.close();
+ * ```
+ * @param options The {@link ThreadSchedulerOptions}; validated here.
+ * @returns A scheduler of kind `'thread'` (batching: a stage's `batchSize` applies).
+ * @see processScheduler, task, transfer
+ */
+export function threadScheduler(options?: ThreadSchedulerOptions): Scheduler {
+  const o = checkPoolOptions('threadScheduler', options, KNOWN) as ThreadSchedulerOptions;
+  let spawn: Spawn;
+  if (o.createWorker) spawn = appWorker(o.createWorker);
+  else if (isNode()) spawn = nodeThread({ resourceLimits: o.resourceLimits, execArgv: o.execArgv, env: o.env });
+  else {
+    spawn = () => {
+      throw new InvalidOptionError('createWorker', 'a function returning a Worker that runs a file calling expose() (required outside Node)', undefined);
+    };
+  }
+  return new WorkerPool({
+    kind: 'thread',
+    workers: o.workers,
+    defaultSize: defaultPoolSize,
+    cancelGrace: o.cancelGrace ?? POOL_DEFAULTS.cancelGrace,
+    startTimeout: o.startTimeout ?? POOL_DEFAULTS.startTimeout,
+    prefetch: o.prefetch ?? POOL_DEFAULTS.prefetch,
+    spawn,
+    startHint: o.createWorker ? 'does the worker file call expose() from rxjs-parallel/worker?' : undefined,
+  });
 }

@@ -313,7 +313,8 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
         subscription.unsubscribe();
         await bus.waitFor('onEnd', workers);
         const aborted = await bus.waitFor('abort', inWork);
-        expect(new Set(aborted.map((e) => e.i))).toEqual(new Set(range(inWork)));
+        // Which elements are in work depends on the scheduler (one with prefetch may queue 0..2 in one worker).
+        expect(new Set(aborted.map((e) => e.i))).toEqual(new Set(bus.of('start').map((e) => e.i)));
         for (const i of range(100)) bus.open(`g${i}`);
         await turn();
         expect(values).toEqual([]);

@@ -1,0 +1,199 @@
+/**
+ * The main side of each transport: a Node worker thread, a browser (or app-made) Worker, a forked
+ * child process, each behind one small {@link Endpoint}. Node modules are imported at run time,
+ * only on the Node code path, so this file is safe in a browser bundle.
+ * @internal
+ * @module
+ */
+import type { TransferListItem } from '../core/transfer.js';
+import { importModule } from '../internal/import-module.js';
+import { moduleUrl } from '../internal/module-url.js';
+import { CLOSE } from '../worker/protocol.js';
+
+/** How a worker ended. */
+export interface ExitInfo {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** What it threw or failed with (an uncaught error, a load failure), when known. */
+  readonly error?: unknown;
+}
+
+/** What an endpoint reports; each transport calls `message` per message and `exit` exactly once. */
+export interface EndpointEvents {
+  message(message: unknown): void;
+  exit(info: ExitInfo): void;
+}
+
+/** One worker, seen from the pool. */
+export interface Endpoint {
+  /** Sends; throws (DataCloneError) when the message cannot be cloned, having sent nothing. */
+  post(message: unknown[], transfer?: TransferListItem[]): void;
+  /** Whether this worker keeps the process alive (Node; a no-op in browsers). */
+  ref(): void;
+  unref(): void;
+  /** Asks the worker to exit; `exit` follows. */
+  close(): void;
+  /** Stops the worker now; `exit` follows. */
+  terminate(): void;
+}
+
+/** Starts one worker; its events are attached before it can send anything. */
+export type Spawn = (events: EndpointEvents) => Endpoint | Promise<Endpoint>;
+
+/** What a `createWorker` option may return: a browser `Worker`, or a Node `worker_threads` Worker. */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: any): void;
+  terminate(): unknown;
+  addEventListener?(type: string, listener: (event: any) => void): void;
+  on?(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** The URL of one of the worker entry files in dist/esm/worker. */
+function entryUrl(file: string): URL {
+  // The CommonJS build launches the ESM entry too: one runtime, whichever build started the pool.
+  const base = moduleUrl.replace(/\/cjs\/internal\/module-url\.js$/, '/esm/internal/module-url.js');
+  return new URL(`../worker/${file}`, base);
+}
+
+let threads: Promise<any> | undefined;
+let childProcess: Promise<any> | undefined;
+
+/** True in Node (where the default entries can run). */
+export function isNode(): boolean {
+  return typeof (globalThis as any).process?.versions?.node === 'string';
+}
+
+/** The default pool size: the CPUs this process may use. */
+export async function defaultPoolSize(): Promise<number> {
+  const nav = (globalThis as any).navigator;
+  if (!isNode() && typeof nav?.hardwareConcurrency === 'number') return Math.max(1, nav.hardwareConcurrency);
+  if (!isNode()) return 4;
+  const os: any = await importModule('node:os');
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** Options of a Node worker thread. */
+export interface NodeThreadOptions {
+  resourceLimits?: object;
+  execArgv?: string[];
+  env?: object;
+}
+
+/** A Node worker thread running the library's own entry file. */
+export function nodeThread(options: NodeThreadOptions): Spawn {
+  return async (events) => {
+    threads ??= importModule('node:worker_threads');
+    const { Worker } = await threads;
+    const worker = new Worker(entryUrl('node-thread-entry.js'), {
+      resourceLimits: options.resourceLimits,
+      execArgv: options.execArgv,
+      env: options.env,
+    });
+    return adaptWorker(worker, events);
+  };
+}
+
+/** A worker made by the app (`createWorker`): a browser Worker or a Node worker thread. */
+export function appWorker(createWorker: () => WorkerLike): Spawn {
+  return (events) => adaptWorker(createWorker(), events);
+}
+
+/**
+ * One Worker behind an Endpoint. A Node Worker has `on` and an `exit` event; a browser Worker has
+ * `addEventListener` and none, so its end is reported when it is terminated or fails.
+ */
+function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
+  if (worker === null || typeof worker !== 'object' || typeof worker.postMessage !== 'function') {
+    throw new TypeError(`createWorker() must return a Worker, got ${worker === null ? 'null' : typeof worker}`);
+  }
+  if (typeof worker.on === 'function') {
+    const node = worker as WorkerLike & { on: NonNullable<WorkerLike['on']>; ref(): void; unref(): void };
+    let error: unknown;
+    node.on('message', events.message);
+    node.on('error', (e: unknown) => (error ??= e)); // an uncaught error in the worker; `exit` follows
+    node.on('messageerror', (e: unknown) => {
+      error ??= e;
+      void node.terminate();
+    });
+    node.on('exit', (exitCode: number) => events.exit({ exitCode, signal: null, error }));
+    return {
+      post: (message, transfer) => node.postMessage(message, transfer),
+      ref: () => node.ref(),
+      unref: () => node.unref(),
+      close: () => node.postMessage([CLOSE]), // the runtime exits the thread (the pool terminates it after the grace)
+      terminate: () => void node.terminate(),
+    };
+  }
+  if (typeof worker.addEventListener !== 'function') throw new TypeError('createWorker() must return a Worker (with addEventListener or on)');
+  let ended = false;
+  const end = (info: ExitInfo) => {
+    if (ended) return;
+    ended = true;
+    worker.terminate();
+    queueMicrotask(() => events.exit(info)); // never inside the caller's own call
+  };
+  worker.addEventListener('message', (event: { data: unknown }) => events.message(event.data));
+  // A browser worker that fails to load, or throws, reports `error` and stays alive: end it here,
+  // so that it behaves as a Node worker (which exits on an uncaught error).
+  worker.addEventListener('error', (event: any) => {
+    event?.preventDefault?.();
+    end({ exitCode: null, signal: null, error: event?.error ?? new Error(event?.message || 'the worker failed to load or threw an uncaught error') });
+  });
+  worker.addEventListener('messageerror', () => end({ exitCode: null, signal: null, error: new Error('a message from the worker could not be deserialized') }));
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    ref: () => {},
+    unref: () => {},
+    close: () => end({ exitCode: 0, signal: null }),
+    terminate: () => end({ exitCode: null, signal: null }),
+  };
+}
+
+/** Options of a child process. */
+export interface ChildProcessOptions {
+  execArgv?: string[];
+  env?: object;
+}
+
+const ignore = () => {};
+
+/** A child process forked on the library's own entry file, with `serialization: 'advanced'`. */
+export function childProcessWorker(options: ChildProcessOptions): Spawn {
+  return async (events) => {
+    childProcess ??= importModule('node:child_process');
+    const { fork } = await childProcess;
+    const child = fork(entryUrl('node-process-entry.js'), [], {
+      serialization: 'advanced',
+      execArgv: options.execArgv,
+      env: options.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let ended = false;
+    child.on('message', events.message);
+    child.on('error', (error: unknown) => {
+      // Spawning failed (no exit follows); later errors (a failed kill) are followed by `exit` anyway.
+      if (ended || child.pid !== undefined) return;
+      ended = true;
+      events.exit({ exitCode: null, signal: null, error });
+    });
+    child.on('exit', (exitCode: number | null, signal: string | null) => {
+      if (ended) return;
+      ended = true;
+      events.exit({ exitCode, signal });
+    });
+    return {
+      // A callback takes the error of a send on a closed channel (the child is exiting: `exit` follows).
+      post: (message) => child.send(message, ignore),
+      ref: () => {
+        child.ref();
+        child.channel?.ref();
+      },
+      unref: () => {
+        child.unref();
+        child.channel?.unref();
+      },
+      close: () => child.send([CLOSE], ignore),
+      terminate: () => child.kill('SIGKILL'),
+    };
+  };
+}

@@ -1,0 +1,40 @@
+import { InvalidOptionError } from '../errors.js';
+
+/** Defaults shared by the thread and process schedulers. */
+export const POOL_DEFAULTS = Object.freeze({
+  cancelGrace: 1000,
+  startTimeout: 30_000,
+  prefetch: 2,
+});
+
+/** Checks a scheduler's options object: known keys only, each of the right kind. @internal */
+export function checkPoolOptions(scheduler: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') throw new InvalidOptionError('options', `an object of ${scheduler} options`, options);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) throw new InvalidOptionError(key, `one of the ${scheduler} options ${known.join(', ')} (unknown option)`, o[key]);
+  }
+  if (o.workers !== undefined) integer('workers', o.workers, 1);
+  if (o.prefetch !== undefined) integer('prefetch', o.prefetch, 0);
+  for (const key of ['cancelGrace', 'startTimeout'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
+      throw new InvalidOptionError(key, 'a finite number of milliseconds ≥ 0', v);
+    }
+  }
+  if (o.execArgv !== undefined && (!Array.isArray(o.execArgv) || o.execArgv.some((a) => typeof a !== 'string'))) {
+    throw new InvalidOptionError('execArgv', 'an array of strings', o.execArgv);
+  }
+  for (const key of ['env', 'resourceLimits'] as const) {
+    if (o[key] !== undefined && (typeof o[key] !== 'object' || o[key] === null)) throw new InvalidOptionError(key, 'an object', o[key]);
+  }
+  if (o.createWorker !== undefined && typeof o.createWorker !== 'function') {
+    throw new InvalidOptionError('createWorker', 'a function that returns a Worker', o.createWorker);
+  }
+  return o;
+}
+
+function integer(option: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new InvalidOptionError(option, `an integer ≥ ${min}`, value);
+}

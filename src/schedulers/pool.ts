@@ -1,0 +1,607 @@
+/**
+ * The pool behind the thread and process schedulers: workers started lazily up to the pool size,
+ * shared by every lease (stage subscription) that uses the scheduler, each lease on the least
+ * loaded worker; crashed workers replaced; unresponsive ones terminated. The transport is an
+ * {@link Endpoint}; the protocol is in src/worker/protocol.ts.
+ * @internal
+ * @module
+ */
+import type { StageStatus, WorkerInfo } from '../core/context.js';
+import { isTaskRef, type Work } from '../core/task.js';
+import { takeTransferList, type TransferListItem } from '../core/transfer.js';
+import { UncloneableValueError, WorkerCrashedError } from '../errors.js';
+import {
+  CANCEL,
+  END,
+  ENDED,
+  ENDING,
+  fromWireError,
+  HELLO,
+  R_CANCELLED,
+  R_ERROR,
+  R_OK,
+  RESULTS,
+  RUN,
+  START,
+  START_FAILED,
+  STARTED,
+  toWireError,
+  type WireError,
+  type WireRole,
+  type WireWork,
+} from '../worker/protocol.js';
+import type { Endpoint, ExitInfo, Spawn } from './endpoints.js';
+import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import { loadError, selfContainedError, toWireWork } from './ship.js';
+
+/** What a thread or process scheduler hands its pool. */
+export interface PoolConfig {
+  readonly kind: 'thread' | 'process';
+  /** Pool size; undefined: `defaultSize()`. */
+  readonly workers: number | undefined;
+  readonly defaultSize: () => number | Promise<number>;
+  readonly cancelGrace: number;
+  readonly startTimeout: number;
+  readonly prefetch: number;
+  readonly spawn: Spawn;
+  /** Added to "did not start" messages (e.g. a reminder to call expose()). */
+  readonly startHint?: string;
+}
+
+/** A lease whose worker dies while it starts is started again in the replacement, this many times in all. */
+const MAX_START_ATTEMPTS = 3;
+
+const noop = () => {};
+
+function unrefTimer(timer: ReturnType<typeof setTimeout>): ReturnType<typeof setTimeout> {
+  (timer as { unref?: () => void }).unref?.(); // a timer of ours never keeps a process alive by itself
+  return timer;
+}
+
+/** @internal */
+export class WorkerPool implements Scheduler {
+  readonly batching = true;
+  readonly kind: string;
+  readonly prefetch: number;
+  private size: number | undefined;
+  private sizing: Promise<void> | undefined;
+  private slots: (WorkerHandle | undefined)[] = [];
+  /** Leases not ended yet. */
+  readonly leases = new Set<RemoteLease>();
+  private closing: Promise<void> | undefined;
+  private nextLeaseId = 1;
+
+  constructor(readonly config: PoolConfig) {
+    this.kind = config.kind;
+    this.prefetch = config.prefetch;
+    this.size = config.workers;
+  }
+
+  lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
+    const lease = new RemoteLease(this, this.nextLeaseId++, work, info, sink);
+    if (lease.done) return lease; // its functions cannot be sent: `ready` has rejected
+    this.leases.add(lease);
+    if (this.size !== undefined && !this.closing) this.assign(lease);
+    else void this.prepare().then(() => this.assign(lease));
+    return lease;
+  }
+
+  /** Waits for a close in progress and for the default size. */
+  private async prepare(): Promise<void> {
+    while (this.closing) await this.closing;
+    if (this.size === undefined) {
+      this.sizing ??= Promise.resolve(this.config.defaultSize()).then(
+        (n) => void (this.size ??= n),
+        () => void (this.size ??= 1),
+      );
+      await this.sizing;
+    }
+  }
+
+  /** Puts a lease on the least loaded worker, starting one while the pool is not full. */
+  private assign(lease: RemoteLease): void {
+    if (lease.done) return;
+    let best: WorkerHandle | undefined;
+    let free = -1;
+    for (let i = 0; i < this.size!; i++) {
+      const handle = this.slots[i];
+      if (!handle) {
+        if (free < 0) free = i;
+      } else if (!best || handle.leases.size < best.leases.size) {
+        best = handle;
+      }
+    }
+    const handle = free >= 0 && (!best || best.leases.size > 0) ? this.spawn(free) : best!;
+    handle.bind(lease);
+  }
+
+  private spawn(slot: number): WorkerHandle {
+    const handle = new WorkerHandle(this, slot);
+    this.slots[slot] = handle;
+    return handle;
+  }
+
+  /** A worker ended: fail what it held, move its leases to a replacement in the same slot. */
+  workerExited(handle: WorkerHandle, info: ExitInfo, terminatedFor: string | undefined): void {
+    if (this.slots[handle.id] === handle) this.slots[handle.id] = undefined;
+    const leases = [...handle.leases.values()];
+    handle.leases.clear();
+    if (leases.length === 0) return;
+    const crash = new WorkerCrashedError(
+      { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: describeExit(info, terminatedFor, handle.online) },
+      info.error === undefined ? undefined : { cause: info.error },
+    );
+    const moving = leases.filter((lease) => lease.workerDied(crash, terminatedFor !== undefined));
+    const alive = moving.filter((lease) => !lease.done);
+    if (alive.length === 0) return;
+    const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
+    for (const lease of alive) replacement.bind(lease);
+  }
+
+  /**
+   * Ends every lease that has a worker (their jobs in work fail: the pool is going away), then
+   * every worker, and waits until they have exited. The pool can be used again afterwards: a new
+   * lease starts new workers.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown().finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const open = [...this.leases].filter((lease) => lease.handle !== undefined);
+    let left = open.length;
+    await Promise.allSettled(open.map((lease) => lease.closeByPool({ done: --left === 0, activeWorkers: left })));
+    const handles = this.slots.filter((h): h is WorkerHandle => h !== undefined);
+    this.slots = [];
+    await Promise.all(handles.map((handle) => handle.close(this.config.cancelGrace)));
+  }
+}
+
+function describeExit(info: ExitInfo, terminatedFor: string | undefined, online: boolean): string | undefined {
+  const how = info.signal ? `was killed by ${info.signal}` : info.exitCode !== null ? `exited with code ${info.exitCode}` : 'ended';
+  const error = info.error instanceof Error ? `${info.error.name}: ${info.error.message}` : info.error !== undefined ? String(info.error) : undefined;
+  if (terminatedFor) return `was terminated because it ${terminatedFor}`;
+  if (!online) return `failed to start (${error ?? how})`;
+  if (error) return `${how} after an uncaught ${error}`;
+  return undefined; // the default message: exit code or signal
+}
+
+/** One worker thread or process of a pool, and the leases it serves. */
+class WorkerHandle {
+  private endpoint: Endpoint | undefined;
+  /** It said hello: its runtime listens. */
+  online = false;
+  private dead = false;
+  private closing = false;
+  readonly leases = new Map<number, RemoteLease>();
+  /** Cancelled calls not yet settled, `lease:seq` → deadline. */
+  private zombies: Map<string, number> | undefined;
+  private zombieTimer: ReturnType<typeof setTimeout> | undefined;
+  private startTimer: ReturnType<typeof setTimeout> | undefined;
+  private terminatedFor: string | undefined;
+  private resolveExited!: () => void;
+  readonly exited = new Promise<void>((resolve) => (this.resolveExited = resolve));
+
+  constructor(
+    readonly pool: WorkerPool,
+    /** The slot in the pool: `workerId` in errors. */
+    readonly id: number,
+  ) {
+    void this.start();
+  }
+
+  private async start(): Promise<void> {
+    let endpoint: Endpoint;
+    try {
+      endpoint = await this.pool.config.spawn({ message: (m) => this.onMessage(m), exit: (info) => this.onExit(info) });
+    } catch (error) {
+      this.onExit({ exitCode: null, signal: null, error });
+      return;
+    }
+    this.endpoint = endpoint;
+    if (this.dead) return;
+    if (this.closing || this.terminatedFor) return endpoint.terminate();
+    this.updateRef();
+    const { startTimeout, startHint } = this.pool.config;
+    this.startTimer = unrefTimer(
+      setTimeout(() => this.terminate(`did not start within ${startTimeout} ms${startHint ? ` (${startHint})` : ''}`), startTimeout),
+    );
+  }
+
+  post(message: unknown[], transfer?: TransferListItem[]): void {
+    this.endpoint!.post(message, transfer);
+  }
+
+  private onMessage(message: unknown): void {
+    if (!Array.isArray(message)) return;
+    switch (message[0]) {
+      case RESULTS: {
+        const lease = this.leases.get(message[1]);
+        if (lease) lease.onResults(message);
+        else for (let i = 2; i < message.length; i += 3) this.clearZombie(message[1], message[i]);
+        return;
+      }
+      case HELLO:
+        this.online = true;
+        clearTimeout(this.startTimer);
+        for (const lease of [...this.leases.values()]) lease.attach();
+        return;
+      case STARTED:
+        this.leases.get(message[1])?.onStarted();
+        return;
+      case START_FAILED:
+        this.leases.get(message[1])?.onStartFailed(message[2], message[3], message[4]);
+        return;
+      case ENDING:
+        for (const seq of message[2] as number[]) this.addZombie(message[1], seq);
+        this.leases.get(message[1])?.onEnding();
+        return;
+      case ENDED:
+        this.leases.get(message[1])?.onEnded(message[2]);
+        return;
+    }
+  }
+
+  bind(lease: RemoteLease): void {
+    this.leases.set(lease.id, lease);
+    lease.handle = this;
+    this.updateRef();
+    if (this.online) lease.attach();
+  }
+
+  unbind(lease: RemoteLease): void {
+    if (this.leases.get(lease.id) !== lease) return;
+    this.leases.delete(lease.id);
+    this.updateRef();
+  }
+
+  /** An idle worker lets the process exit; one with a lease (or closing) keeps it alive. */
+  private updateRef(): void {
+    if (!this.endpoint || this.dead) return;
+    if (this.leases.size > 0 || this.closing) this.endpoint.ref();
+    else this.endpoint.unref();
+  }
+
+  // ---- calls that were cancelled but have not stopped -------------------------------------
+
+  addZombie(lease: number, seq: number): void {
+    const grace = this.pool.config.cancelGrace;
+    (this.zombies ??= new Map()).set(`${lease}:${seq}`, performance.now() + grace);
+    this.zombieTimer ??= unrefTimer(setTimeout(this.checkZombies, grace));
+  }
+
+  clearZombie(lease: number, seq: number): void {
+    if (!this.zombies?.delete(`${lease}:${seq}`) || this.zombies.size > 0) return;
+    clearTimeout(this.zombieTimer);
+    this.zombieTimer = undefined;
+  }
+
+  private readonly checkZombies = (): void => {
+    this.zombieTimer = undefined;
+    if (!this.zombies || this.dead) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const deadline of this.zombies.values()) {
+      if (deadline <= now) return this.terminate(`did not stop a cancelled call within cancelGrace (${this.pool.config.cancelGrace} ms)`);
+      next = Math.min(next, deadline);
+    }
+    if (next < Infinity) this.zombieTimer = unrefTimer(setTimeout(this.checkZombies, next - now));
+  };
+
+  // ---- ends ------------------------------------------------------------------------------
+
+  /** Stops the worker now; its leases move to a replacement with nothing failed. */
+  terminate(reason: string): void {
+    if (this.dead || this.terminatedFor) return;
+    this.terminatedFor = reason;
+    this.endpoint?.terminate(); // when still spawning, start() terminates it
+  }
+
+  /** Asks the worker to exit, terminates it after `grace` ms, resolves once it has exited. */
+  close(grace: number): Promise<void> {
+    if (this.dead) return this.exited;
+    this.closing = true;
+    this.updateRef(); // `await scheduler.close()` must see the exit
+    this.endpoint?.close();
+    const timer = unrefTimer(setTimeout(() => this.endpoint?.terminate(), grace));
+    return this.exited.then(() => clearTimeout(timer));
+  }
+
+  private onExit(info: ExitInfo): void {
+    if (this.dead) return;
+    this.dead = true;
+    clearTimeout(this.startTimer);
+    clearTimeout(this.zombieTimer);
+    this.zombies = undefined;
+    this.resolveExited();
+    this.pool.workerExited(this, info, this.terminatedFor);
+  }
+}
+
+/**
+ * One worker subscription of a stage, served by a worker of the pool. Holds the jobs sent and not
+ * yet settled, in order, so that a replacement worker can be given them again.
+ */
+class RemoteLease implements WorkerLease {
+  readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (error: unknown) => void;
+  private readyFailed = false;
+  /** What goes to the worker; undefined when the functions cannot go. */
+  private readonly wire: WireWork | undefined;
+  /** The worker serving it, or undefined while unassigned (or after it failed). */
+  handle: WorkerHandle | undefined;
+  /** START went to `handle`. */
+  private attached = false;
+  /** STARTED came from `handle`. */
+  private started = false;
+  private everStarted = false;
+  private startAttempts = 0;
+  private lastWorkerId = 0;
+  /** Set when the lease can run nothing more; every later job fails with it. */
+  private broken: { error: unknown } | undefined;
+  /** Jobs sent and not settled, in the order sent. */
+  private readonly pending = new Map<number, Job>();
+  private endStatus: StageStatus | undefined;
+  private ending: Promise<void> | undefined;
+  private resolveEnd!: () => void;
+  private rejectEnd!: (error: unknown) => void;
+  private endSent = false;
+  private endAcked = false;
+  private endTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Out of the pool: ended, or never able to run. */
+  done = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    readonly id: number,
+    private readonly work: StageWork,
+    private readonly info: WorkerInfo,
+    private readonly sink: LeaseSink,
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = (error) => {
+        this.readyFailed = true;
+        reject(error);
+      };
+    });
+    this.ready.catch(noop); // observed by the stage; this only keeps it from being "unhandled"
+    try {
+      this.wire = toWireWork(work);
+    } catch (error) {
+      this.done = true;
+      this.rejectReady(error);
+    }
+  }
+
+  /** The worker is online: start the lease there, and give it what it must run. */
+  attach(): void {
+    if (this.done || this.attached || !this.handle) return;
+    this.attached = true;
+    this.started = false;
+    this.lastWorkerId = this.handle.id;
+    this.handle.post([START, this.id, this.wire, this.info]);
+    if (this.pending.size > 0) this.send([...this.pending.values()]);
+    if (this.endStatus !== undefined) this.sendEnd();
+  }
+
+  onStarted(): void {
+    this.started = true;
+    this.everStarted = true;
+    this.startAttempts = 0;
+    this.resolveReady();
+    if (this.endSent && !this.endAcked) this.armEndTimer();
+  }
+
+  onStartFailed(phase: 'load' | 'onStart', role: WireRole, wire: WireError): void {
+    const work = role === 'fn' ? this.work.fn : role === 'onStart' ? this.work.onStart! : this.work.onEnd!;
+    const cause = fromWireError(wire);
+    const error = phase === 'load' ? loadError(work, cause) : this.explain(work, cause);
+    if (!this.everStarted) return this.rejectReady(error);
+    // A replacement worker could not start the lease again: what it held cannot run.
+    this.break(
+      new WorkerCrashedError(
+        { workerId: this.handle!.id, reason: `was replaced after a crash, and the lease could not start again in the replacement (${phase} failed)` },
+        { cause: error },
+      ),
+    );
+  }
+
+  run(jobs: readonly Job[]): void {
+    if (this.broken || this.endStatus !== undefined) {
+      const error =
+        this.broken?.error ??
+        new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
+      queueMicrotask(() => {
+        for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
+      });
+      return;
+    }
+    for (const job of jobs) this.pending.set(job.seq, job);
+    if (this.attached) this.send(jobs);
+  }
+
+  /** One RUN message for the batch; if a value cannot be cloned, one message per job so only it fails. */
+  private send(jobs: readonly Job[]): void {
+    const n = jobs.length;
+    const message: unknown[] = new Array(2 + 3 * n);
+    message[0] = RUN;
+    message[1] = this.id;
+    let transfers: TransferListItem[] | undefined;
+    let lists: (TransferListItem[] | undefined)[] | undefined;
+    for (let i = 0, k = 2; i < n; i++, k += 3) {
+      const job = jobs[i];
+      message[k] = job.seq;
+      message[k + 1] = job.value;
+      message[k + 2] = job.elementIndex;
+      const list = takeTransferList(job.value);
+      if (list) {
+        (transfers ??= []).push(...list);
+        (lists ??= new Array(n))[i] = list;
+      }
+    }
+    try {
+      this.handle!.post(message, transfers);
+      return;
+    } catch {
+      // Something cannot be cloned, and nothing was sent: try each job alone.
+    }
+    let failed: Array<[Job, unknown]> | undefined;
+    for (let i = 0; i < n; i++) {
+      const job = jobs[i];
+      try {
+        this.handle!.post([RUN, this.id, job.seq, job.value, job.elementIndex], lists?.[i]);
+      } catch (error) {
+        this.pending.delete(job.seq);
+        (failed ??= []).push([job, error]);
+      }
+    }
+    if (failed) {
+      const name = this.work.name;
+      queueMicrotask(() => {
+        for (const [job, error] of failed) this.sink.reject(job.seq, new UncloneableValueError(name, job.elementIndex, 'element', { cause: error }));
+      });
+    }
+  }
+
+  onResults(message: unknown[]): void {
+    for (let i = 2; i < message.length; i += 3) {
+      const seq = message[i] as number;
+      const job = this.pending.get(seq);
+      if (job === undefined) {
+        this.handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
+        continue;
+      }
+      const status = message[i + 1];
+      if (status === R_CANCELLED) continue;
+      this.pending.delete(seq);
+      const payload = message[i + 2];
+      if (status === R_OK) this.sink.resolve(seq, payload);
+      else if (status === R_ERROR) this.sink.reject(seq, this.explain(this.work.fn, fromWireError(payload as WireError)));
+      else this.sink.reject(seq, new UncloneableValueError(this.work.name, job.elementIndex, 'result', { cause: fromWireError(payload as WireError) }));
+    }
+  }
+
+  /** A ReferenceError from a plain function means it was not self-contained. */
+  private explain(work: Work, error: unknown): unknown {
+    return !isTaskRef(work) && error instanceof ReferenceError ? selfContainedError(work, error) : error;
+  }
+
+  cancel(seq: number, reason: unknown): void {
+    if (!this.pending.delete(seq) || !this.attached) return; // never sent: no worker holds it
+    this.handle!.addZombie(this.id, seq);
+    this.handle!.post([CANCEL, this.id, seq, toWireError(reason)]);
+  }
+
+  end(status: StageStatus): Promise<void> {
+    if (this.ending) return this.ending;
+    this.ending = new Promise<void>((resolve, reject) => {
+      this.resolveEnd = resolve;
+      this.rejectEnd = reject;
+    });
+    this.endStatus = status;
+    this.pending.clear(); // their results are no longer wanted
+    if (this.done || (!this.handle && (this.everStarted || this.readyFailed || this.broken))) {
+      // Nothing runs anywhere: never sent, failed to start, or lost with its worker.
+      this.finish(undefined);
+    } else if (this.attached) {
+      this.sendEnd();
+    } // else START and END go together once a worker is online
+    return this.ending;
+  }
+
+  /** The pool is closing under a stage still using this lease: its jobs fail, then it ends. */
+  closeByPool(status: StageStatus): Promise<void> {
+    const jobs = this.ending ? [] : [...this.pending.values()];
+    const ending = this.end(status); // first, so that a retry the stage makes on hearing this fails too
+    const error = new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
+    for (const job of jobs) this.sink.reject(job.seq, error.forElement(job.elementIndex));
+    return ending;
+  }
+
+  private sendEnd(): void {
+    this.endSent = true;
+    this.handle!.post([END, this.id, this.endStatus]);
+    if (this.started) this.armEndTimer();
+  }
+
+  /** The worker must say it heard END within the grace (it may still be busy in a call that ignores its signal). */
+  private armEndTimer(): void {
+    const grace = this.pool.config.cancelGrace;
+    const handle = this.handle!;
+    this.endTimer ??= unrefTimer(setTimeout(() => handle.terminate(`did not answer the end of a lease within cancelGrace (${grace} ms)`), grace));
+  }
+
+  onEnding(): void {
+    this.endAcked = true;
+    clearTimeout(this.endTimer);
+  }
+
+  onEnded(wire: WireError | undefined): void {
+    this.finish(wire === undefined ? undefined : { error: this.explain(this.work.onEnd!, fromWireError(wire)) });
+  }
+
+  private finish(failure: { error: unknown } | undefined): void {
+    if (this.done && !this.ending) return;
+    this.done = true;
+    clearTimeout(this.endTimer);
+    this.handle?.unbind(this);
+    this.pool.leases.delete(this);
+    if (failure) this.rejectEnd(failure.error);
+    else this.resolveEnd();
+  }
+
+  /** The lease can run nothing more: fail what it holds and what it is given later. */
+  private break(error: unknown): void {
+    this.broken = { error };
+    const jobs = [...this.pending.values()];
+    this.pending.clear();
+    for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
+  }
+
+  /**
+   * Its worker ended. Returns true when the lease should move to a replacement: it was running
+   * (its in-work job fails, unless the pool terminated the worker itself, and the others are sent
+   * again), or starting (started again, a few times).
+   */
+  workerDied(crash: WorkerCrashedError, terminatedByPool: boolean): boolean {
+    const wasStarted = this.started;
+    this.handle = undefined;
+    this.attached = false;
+    this.started = false;
+    clearTimeout(this.endTimer);
+    this.endTimer = undefined;
+    if (this.done) return false;
+    if (this.endStatus !== undefined) {
+      if (!this.everStarted && !this.readyFailed) this.rejectReady(crash);
+      // onEnd did not run (or did not finish) with the resources of that worker.
+      this.finish(wasStarted && this.work.onEnd ? { error: crash } : undefined);
+      return false;
+    }
+    if (!wasStarted) {
+      if (this.broken || this.readyFailed) return false;
+      if (!terminatedByPool) this.startAttempts++;
+      if (this.startAttempts < MAX_START_ATTEMPTS) return true;
+      if (this.everStarted) this.break(crash);
+      else this.rejectReady(crash);
+      return false;
+    }
+    if (!terminatedByPool) {
+      // Jobs of a lease run one at a time, in order: the first unsettled one was in work.
+      const head = this.pending.values().next().value;
+      if (head) {
+        this.pending.delete(head.seq);
+        this.sink.reject(head.seq, crash.forElement(head.elementIndex));
+      }
+    }
+    return !this.done; // the stage may have ended the lease on hearing of the crash
+  }
+}
+
+function forJob(error: unknown, job: Job): unknown {
+  return error instanceof WorkerCrashedError ? error.forElement(job.elementIndex) : error;
+}

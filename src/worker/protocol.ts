@@ -1,0 +1,151 @@
+/**
+ * The message protocol between a thread or process pool (src/schedulers/pool.ts) and the worker
+ * runtime (src/worker/runtime.ts). Every message is an array whose first item is an opcode, so one
+ * listener per worker dispatches on `msg[0]` and a batch of jobs or results is one flat array.
+ * @internal
+ * @module
+ */
+
+/** Worker → main: the runtime listens (sent once, first). */
+export const HELLO = 0;
+/** Main → worker: `[START, lease, work: WireWork, info: WorkerInfo]`: load the functions, run onStart. */
+export const START = 1;
+/** Worker → main: `[STARTED, lease]`. */
+export const STARTED = 2;
+/** Worker → main: `[START_FAILED, lease, phase: 'load' | 'onStart', role: WireRole, error: WireError]`. */
+export const START_FAILED = 3;
+/** Main → worker: `[RUN, lease, seq, value, elementIndex, seq, value, elementIndex, ...]`. */
+export const RUN = 4;
+/** Worker → main: `[RESULTS, lease, seq, status, payload, seq, status, payload, ...]` (see `R_*`). */
+export const RESULTS = 5;
+/** Main → worker: `[CANCEL, lease, seq, reason: WireError]`: abort the job's signal. */
+export const CANCEL = 6;
+/** Main → worker: `[END, lease, status: StageStatus]`: abort every job, run onEnd. */
+export const END = 7;
+/** Worker → main: `[ENDED, lease, error: WireError | undefined]`: onEnd ran (or could not: onStart failed). */
+export const ENDED = 8;
+/** Main → worker: `[CLOSE]`: exit. */
+export const CLOSE = 9;
+/**
+ * Worker → main: `[ENDING, lease, stillRunning: number[]]`, at once on END: the jobs were aborted and
+ * these calls have not settled yet (each will report `R_CANCELLED`); onEnd runs next.
+ */
+export const ENDING = 10;
+
+/** Result status: `payload` is fn's result. */
+export const R_OK = 0;
+/** Result status: `payload` is what fn threw, as a {@link WireError}. */
+export const R_ERROR = 1;
+/** Result status: fn's result could not be sent back; `payload` is the clone error. */
+export const R_UNCLONEABLE = 2;
+/** Result status: a cancelled job (timed out, or its lease ended) has finally settled. */
+export const R_CANCELLED = 3;
+
+/** Which of a stage's callbacks a message is about. */
+export type WireRole = 'fn' | 'onStart' | 'onEnd';
+
+/** A function as sent to a worker: a TaskRef's module and export, or a plain function's source. */
+export type WireFunction =
+  | { readonly module: string | undefined; readonly exportName: string; readonly source?: undefined }
+  | { readonly source: string; readonly name: string };
+
+/** A stage's work as sent to a worker. */
+export interface WireWork {
+  readonly name: string;
+  readonly mode: 'map' | 'filter' | 'flat' | 'each';
+  readonly fn: WireFunction;
+  readonly onStart: WireFunction | undefined;
+  readonly onEnd: WireFunction | undefined;
+}
+
+/** An error (or any thrown value) made cloneable, keeping what structured clone would lose. */
+export interface WireError {
+  /** Marks an error made by {@link toWireError}. */
+  readonly $wire: 'error' | 'value' | 'dom';
+  /** A thrown non-error value ($wire 'value'). */
+  readonly value?: unknown;
+  readonly name?: string;
+  readonly message?: string;
+  readonly stack?: string;
+  readonly cause?: WireError;
+  readonly hasCause?: boolean;
+  /** AggregateError's `errors`. */
+  readonly errors?: WireError[];
+  /** Own enumerable fields such as `code` (advanced serialization drops them). */
+  readonly fields?: Record<string, unknown>;
+}
+
+const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
+
+/** Makes what was thrown cloneable: class name, message, stack, the `cause` chain and own fields. */
+export function toWireError(thrown: unknown, depth = 0): WireError {
+  if (!(thrown instanceof Error) && !isDomException(thrown)) {
+    return { $wire: 'value', value: cloneable(thrown) ? thrown : String(thrown) };
+  }
+  const error = thrown as Error & { errors?: unknown };
+  let fields: Record<string, unknown> | undefined;
+  for (const key of Object.keys(error)) {
+    if (SKIP.has(key)) continue;
+    const v = (error as unknown as Record<string, unknown>)[key];
+    (fields ??= {})[key] = cloneable(v) ? v : String(v);
+  }
+  const hasCause = depth < 16 && Object.prototype.hasOwnProperty.call(error, 'cause');
+  return {
+    $wire: isDomException(thrown) ? 'dom' : 'error',
+    name: String(error.name),
+    message: String(error.message),
+    stack: typeof error.stack === 'string' ? error.stack : undefined,
+    hasCause,
+    cause: hasCause && error.cause !== thrown ? toWireError(error.cause, depth + 1) : undefined,
+    errors: Array.isArray(error.errors) && depth < 16 ? error.errors.map((e) => toWireError(e, depth + 1)) : undefined,
+    fields,
+  };
+}
+
+const BUILTIN: Record<string, new (message?: string, options?: { cause?: unknown }) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** The error a {@link WireError} describes, rebuilt: a built-in class where the name is one. */
+export function fromWireError(wire: WireError): unknown {
+  if (wire.$wire === 'value') return wire.value;
+  const message = wire.message ?? '';
+  const options = wire.hasCause ? { cause: wire.cause ? fromWireError(wire.cause) : undefined } : undefined;
+  let error: Error;
+  if (wire.$wire === 'dom' && typeof DOMException === 'function') {
+    error = new DOMException(message, wire.name) as unknown as Error;
+    if (options) Object.defineProperty(error, 'cause', { value: options.cause, writable: true, configurable: true });
+  } else if (wire.name === 'AggregateError' && typeof AggregateError === 'function') {
+    error = new AggregateError((wire.errors ?? []).map(fromWireError), message, options);
+  } else {
+    const Ctor = Object.prototype.hasOwnProperty.call(BUILTIN, wire.name!) ? BUILTIN[wire.name!] : Error;
+    error = new Ctor(message, options);
+  }
+  if (wire.fields) Object.assign(error, wire.fields);
+  if (wire.name !== undefined && error.name !== wire.name) {
+    Object.defineProperty(error, 'name', { value: wire.name, writable: true, configurable: true });
+  }
+  if (wire.stack !== undefined) Object.defineProperty(error, 'stack', { value: wire.stack, writable: true, configurable: true });
+  return error;
+}
+
+function isDomException(value: unknown): boolean {
+  return typeof DOMException === 'function' && value instanceof DOMException;
+}
+
+function cloneable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return true;
+  if (typeof value !== 'object') return false;
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

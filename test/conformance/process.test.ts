@@ -1,0 +1,4 @@
+import { processScheduler } from 'rxjs-parallel';
+import { conformance } from './suite.js';
+
+conformance('process', () => processScheduler({ workers: 2 }));

@@ -3,22 +3,23 @@
 // and checks what the page wrote into the DOM. It runs in `npm test` like every other test; it is
 // skipped only when RXP_SKIP_BROWSER=1 says so.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { build, createServer, preview, type InlineConfig, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Results } from './app/main.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const appRoot = fileURLToPath(new URL('./app/', import.meta.url));
 const outDir = fileURLToPath(new URL('./.out/', import.meta.url)); // gitignored; kept for a look after a failure
 
-/** The flags known to work with Debian's Chromium on a headless CI box (see docs/browser.md). */
+/** Flags verified with Debian's Chromium (156) on a headless CI box with no network beyond the registries. */
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -116,7 +117,7 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
   });
 
   /** Opens the page and waits for it to say it is done; fails with every error the page reported. */
-  async function openApp(url: string): Promise<unknown> {
+  async function openApp(url: string): Promise<Results> {
     const page = await context!.newPage();
     cleanups.push(() => page.close());
     const problems: string[] = [];
@@ -138,17 +139,34 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
     if (done !== 'ok') {
       throw new Error(`the page failed:\n${await page.textContent('#error')}\n${problems.join('\n')}`);
     }
-    const results: unknown = JSON.parse((await page.textContent('#out'))!);
+    const results = JSON.parse((await page.textContent('#out'))!);
     expect(problems).toEqual([]);
     return results;
   }
 
-  function expectResults(results: any): void {
-    expect(results.scored).toEqual(
-      [1, 2, 3, 4, 5, 6, 7, 8].map((value) => ({ value, square: value * value, inWorker: false })),
+  function expectResults(results: Results): void {
+    const values = [1, 2, 3, 4, 5, 6, 7, 8];
+    // On the thread scheduler: computed in Web Workers started from the app's own worker file,
+    // with resources from an onStart that ran there too.
+    expect(results.threads.map(({ realm, ...rest }) => rest)).toEqual(
+      values.map((value) => ({ value, square: value * value, inWorker: true })),
     );
-    // The bundler took app.worker.ts from main.ts's `new Worker(new URL(...))`, and it ran as a worker.
-    expect(results.hello).toEqual({ hello: 'from app.worker', inWorker: true });
+    const workerRealms = new Set(results.threads.map((scored) => scored.realm));
+    for (const realm of workerRealms) expect(realm).toMatch(/^worker-/);
+    expect(workerRealms.size).toBeGreaterThanOrEqual(1);
+    expect(workerRealms.size).toBeLessThanOrEqual(2); // threadScheduler({ workers: 2 })
+    // The same refs on the task scheduler: computed in the page, after expose() there.
+    expect(results.tasks.map(({ realm, ...rest }) => rest)).toEqual(
+      values.map((value) => ({ value, square: value * value, inWorker: false })),
+    );
+    for (const scored of results.tasks) expect(scored.realm).toMatch(/^page-/);
+    // A RangeError thrown in a worker fails the stream as a StageError that keeps the original.
+    expect(results.failure).toEqual({
+      isStageError: true,
+      causeName: 'RangeError',
+      causeMessage: 'no score for 3',
+      elementIndex: [2],
+    });
   }
 
   it('production build (vite build, served by vite preview)', async () => {
@@ -165,4 +183,20 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
     cleanups.push(() => server.close());
     expectResults(await openApp(server.url));
   });
+});
+
+describe('docs/browser.md', () => {
+  // Its snippets are excerpts of the test app, marked `<!-- excerpt: path -->`: they must still be there.
+  const doc = readFileSync(join(repo, 'docs/browser.md'), 'utf8');
+  const excerpts = [...doc.matchAll(/<!-- excerpt: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+
+  it('quotes the test app', () => {
+    expect(excerpts.length).toBeGreaterThan(0);
+  });
+
+  for (const [i, [, file, code]] of excerpts.entries()) {
+    it(`excerpt ${i + 1} is in ${file}`, () => {
+      expect(readFileSync(join(repo, file), 'utf8')).toContain(code);
+    });
+  }
 });

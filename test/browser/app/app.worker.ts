@@ -1,12 +1,7 @@
-// The app-owned worker file: the app's bundler sees `new Worker(new URL('./app.worker.ts', …))`
-// in main.ts and bundles this file with everything it imports, the library's worker side included.
+// The app-owned worker file. The bundler sees `new Worker(new URL('./app.worker.ts', …))` in
+// main.ts and bundles this file with everything it imports, rxjs-parallel's worker side included.
+// expose() registers the functions by name and, in a worker, serves the thread scheduler's pool.
 import { expose } from 'rxjs-parallel/worker';
-import { inWorker, score } from './score.js';
+import { connect, score, scoreOrFail } from './score.js';
 
-expose({ score });
-
-// Until the thread scheduler's worker runtime lands, a hello answers the page, proving that the
-// worker was bundled, started as a module worker, and loaded rxjs-parallel/worker.
-self.addEventListener('message', (event: MessageEvent) => {
-  if (event.data === 'hello') self.postMessage({ hello: 'from app.worker', inWorker: inWorker() });
-});
+expose({ score, scoreOrFail, connect });

@@ -1,32 +1,60 @@
-// A page that runs an rxjs-parallel pipeline and writes what it got into the DOM, for
-// test/browser/browser.test.ts (and for a look by hand: `npx vite test/browser/app`).
-import { range, lastValueFrom, toArray } from 'rxjs';
-import { mapParallel, task } from 'rxjs-parallel';
+// A page that runs rxjs-parallel pipelines and writes what they produced into the DOM, for
+// test/browser/browser.test.ts (and for a look by hand: `npm run build && npx vite test/browser/app`).
+import { lastValueFrom, range, toArray } from 'rxjs';
+import { mapParallel, StageError, task, taskScheduler, threadScheduler } from 'rxjs-parallel';
 import { expose } from 'rxjs-parallel/worker';
-import { score, type Scored } from './score.js';
+import { connect, score, type Scored } from './score.js';
 
-interface Results {
-  scored: Scored[];
-  hello: unknown;
+/** What the page writes into `<pre id="out">`, as JSON. */
+export interface Results {
+  threads: Scored[];
+  tasks: Scored[];
+  failure: { isStageError: boolean; causeName?: string; causeMessage?: string; elementIndex?: readonly number[] };
 }
 
+/**
+ * The same stage on the thread scheduler (Web Workers running app.worker.ts) and on the task
+ * scheduler (in the page): `task(name)` refs name functions, so the stage's code does not change.
+ */
 async function main(): Promise<Results> {
-  // The task scheduler finds `task('score')` among the functions expose()d in this realm.
-  expose({ score });
-  const scored = await lastValueFrom(
-    range(1, 8).pipe(mapParallel(task<number, Scored>('score'), { workers: 2, ordered: true }), toArray()),
-  );
-  return { scored, hello: await helloFromWorker() };
-}
+  const pool = threadScheduler({
+    workers: 2,
+    createWorker: () => new Worker(new URL('./app.worker.ts', import.meta.url), { type: 'module' }),
+  });
+  try {
+    const threads = await lastValueFrom(
+      range(1, 8).pipe(
+        mapParallel(task<number, Scored>('score'), { scheduler: pool, workers: 2, ordered: true, onStart: task('connect') }),
+        toArray(),
+      ),
+    );
 
-/** Starts the app-owned worker, asks it for a hello, and ends it. */
-function helloFromWorker(): Promise<unknown> {
-  const worker = new Worker(new URL('./app.worker.ts', import.meta.url), { type: 'module' });
-  return new Promise<unknown>((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => reject(new Error(`app.worker failed: ${event.message || 'error event'}`));
-    worker.postMessage('hello');
-  }).finally(() => worker.terminate());
+    // An error thrown in a worker fails the stream with a StageError that keeps the original.
+    let failure: Results['failure'] = { isStageError: false };
+    try {
+      await lastValueFrom(range(1, 4).pipe(mapParallel(task<number, number>('scoreOrFail'), { scheduler: pool, workers: 2 })));
+    } catch (error) {
+      const cause = (error as { cause?: Error }).cause;
+      failure = {
+        isStageError: error instanceof StageError,
+        causeName: cause?.name,
+        causeMessage: cause?.message,
+        elementIndex: (error as StageError).elementIndex,
+      };
+    }
+
+    // In the page, expose() only registers: the task scheduler finds `score` and `connect` here.
+    expose({ score, connect });
+    const tasks = await lastValueFrom(
+      range(1, 8).pipe(
+        mapParallel(task<number, Scored>('score'), { scheduler: taskScheduler(), workers: 2, ordered: true, onStart: task('connect') }),
+        toArray(),
+      ),
+    );
+    return { threads, tasks, failure };
+  } finally {
+    await pool.close();
+  }
 }
 
 main().then(

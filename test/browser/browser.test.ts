@@ -38,13 +38,17 @@ const PAGE_TIMEOUT = 20_000;
 // The app imports `rxjs-parallel` and `rxjs-parallel/worker` by name; Vite resolves them through this
 // package's own `exports` map (a package may import itself by name), i.e. to the built dist/esm,
 // exactly as an app that installed the package would get them.
+// A strict Content Security Policy (no eval, no inline script), which also binds the workers: the
+// thread scheduler must run the app's functions by name, without rebuilding any from source text.
+const headers = { 'Content-Security-Policy': "default-src 'self'; script-src 'self'; worker-src 'self'; img-src 'self' data:" };
+
 const config: InlineConfig = {
   root: appRoot,
   configFile: join(appRoot, 'vite.config.ts'), // the app's own config: `worker.format: 'es'`
   envFile: false,
   logLevel: 'warn',
   build: { outDir, emptyOutDir: true },
-  preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+  preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false, headers },
 };
 
 /** Runs scripts/ensure-chromium.sh (installs Debian's chromium if missing) and returns its path. */
@@ -74,7 +78,7 @@ async function serveDev(cacheDir: string): Promise<{ url: string; close(): Promi
     // An app that installed the package gets it pre-bundled by the dev server; this package imports
     // itself, which Vite would serve unbundled, so pre-bundling is asked for here.
     optimizeDeps: { include: ['rxjs-parallel', 'rxjs-parallel/worker'] },
-    server: { middlewareMode: true, hmr: { server: httpServer } },
+    server: { middlewareMode: true, hmr: { server: httpServer }, headers },
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -167,6 +171,8 @@ describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
       causeMessage: 'no score for 3',
       elementIndex: [2],
     });
+    // A plain function cannot be rebuilt from source under the page's CSP: a clear error, no hang.
+    expect(results.underCsp).toEqual({ isWorkerFunctionError: true, causeName: 'EvalError' });
   }
 
   it('production build (vite build, served by vite preview)', async () => {

@@ -1,7 +1,7 @@
 // A page that runs rxjs-parallel pipelines and writes what they produced into the DOM, for
 // test/browser/browser.test.ts (and for a look by hand: `npm run build && npx vite test/browser/app`).
-import { lastValueFrom, range, toArray } from 'rxjs';
-import { mapParallel, StageError, task, taskScheduler, threadScheduler } from 'rxjs-parallel';
+import { lastValueFrom, of, range, toArray } from 'rxjs';
+import { mapParallel, StageError, task, taskScheduler, threadScheduler, WorkerFunctionError } from 'rxjs-parallel';
 import { expose } from 'rxjs-parallel/worker';
 import { connect, score, type Scored } from './score.js';
 
@@ -9,6 +9,7 @@ import { connect, score, type Scored } from './score.js';
 export interface Results {
   threads: Scored[];
   tasks: Scored[];
+  underCsp: { emitted?: number; isWorkerFunctionError?: boolean; causeName?: string };
   failure: { isStageError: boolean; causeName?: string; causeMessage?: string; elementIndex?: readonly number[] };
 }
 
@@ -43,6 +44,15 @@ async function main(): Promise<Results> {
       };
     }
 
+    // A plain function is sent as source text and rebuilt in the worker with `new Function`, which
+    // the test's Content Security Policy forbids: the stage must fail, and say why, not hang.
+    let underCsp: Results['underCsp'];
+    try {
+      underCsp = { emitted: await lastValueFrom(of(21).pipe(mapParallel((x: number) => x * 2, { scheduler: pool }))) };
+    } catch (error) {
+      underCsp = { isWorkerFunctionError: error instanceof WorkerFunctionError, causeName: (error as { cause?: Error }).cause?.name };
+    }
+
     // In the page, expose() only registers: the task scheduler finds `score` and `connect` here.
     expose({ score, connect });
     const tasks = await lastValueFrom(
@@ -51,7 +61,7 @@ async function main(): Promise<Results> {
         toArray(),
       ),
     );
-    return { threads, tasks, failure };
+    return { threads, tasks, failure, underCsp };
   } finally {
     await pool.close();
   }

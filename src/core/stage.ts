@@ -344,6 +344,8 @@ class StageRun<T, R> implements LeaseSink {
             continue;
           }
           const n = Math.min(this.batchLimit(), room, this.queue.length);
+          // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one.
+          if (n < this.batchLimit() && slot.busy > 0 && !this.upstreamDone) break;
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;

@@ -19,11 +19,12 @@ const WORKERS = 2;
 const IN_FLIGHT = 64;
 const HAND_BATCH = 1000;
 /**
- * The per-element pools run a quarter of N: at ~20k elements/s, 200k would cost 10 s each per run,
- * and their rate does not depend on N (the input window is fixed). Everyone else runs all N,
- * RxJS `mergeMap` included, whose rate does depend on N (its backlog is an array drained by shift()).
+ * Rows that send one message per element run a quarter of N: at 10k–100k elements/s, 200k would
+ * cost up to 20 s each per run, and their rate does not depend on N (what is in flight is bounded).
+ * Everyone else runs all N, RxJS `mergeMap` included, whose rate does depend on N (its backlog is an
+ * array drained by shift()).
  */
-const SHORTER = new Set(['piscina', 'tinypool', 'workerpool']);
+const SHORTER = new Set(['piscina', 'tinypool', 'workerpool', 'thread-b1', 'process-b1', 'raw-thread', 'raw-fork-json', 'raw-fork-advanced']);
 
 export const meta = {
   id: 'dispatch',
@@ -34,14 +35,19 @@ export const meta = {
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
     `flight, as a streaming application would; ours and p-map, \`Readable.map\` bound their own input; RxJS \`mergeMap\` ` +
     `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
-    `piscina, tinypool and workerpool with one element per task run N/4 elements (their rate does not depend on N, ` +
-    `and 200k would take 10 s each); every other library runs all N.`,
+    `Rows that send one message per element (ours with \`batchSize: 1\`, piscina, tinypool, workerpool, the raw peers) ` +
+    `run N/4 elements: their rate does not depend on N, and 200k would take up to 20 s each; every other row runs all N. ` +
+    `Two extra rows of ours bound what batching can reach: the stage engine alone (a synchronous \`x + 1\` on the task ` +
+    `scheduler: no transport at all, only the per-element work every stage does on the main thread) and the thread ` +
+    `scheduler given hand-made batches of ${HAND_BATCH} (one element of ours is an array, as piscina's task is).`,
   unit: 'elements/s',
   better: 'higher',
   rows: {
     'task': 'ours: `mapParallel(async fn)`, task scheduler',
+    'engine': 'ours: the stage engine alone (sync `x + 1`, task scheduler)',
     'thread-b1': 'ours: thread scheduler, `batchSize: 1`',
     'thread-auto': "ours: thread scheduler, `batchSize: 'auto'`",
+    'thread-batch': `ours: thread scheduler, hand-made batches of ${HAND_BATCH}`,
     'process-b1': 'ours: process scheduler, `batchSize: 1`',
     'process-auto': "ours: process scheduler, `batchSize: 'auto'`",
     'mergeMap': 'RxJS `from()` + `mergeMap(async fn, 2)`',
@@ -63,6 +69,9 @@ export const meta = {
     ['thread-b1', 'piscina'],
     ['thread-auto', 'piscina-batch'],
     ['thread-auto', 'raw-thread'],
+    ['engine', 'piscina-batch'],
+    ['thread-batch', 'piscina-batch'],
+    ['thread-auto', 'engine'],
     ['process-b1', 'raw-fork-advanced'],
     ['process-b1', 'raw-fork-json'],
     ['process-auto', 'raw-fork-advanced'],
@@ -77,14 +86,31 @@ export const meta = {
 };
 
 const asyncInc = async (x) => x + 1;
+const syncInc = (x) => x + 1;
 
 /** Each library: make (and warm) a pool, then `run(n)` resolves with { count, sum }. */
 const libraries = {
   async task() {
     return { run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(asyncInc, { workers: WORKERS }))) };
   },
+  async engine() {
+    return { run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(syncInc, { workers: WORKERS }))) };
+  },
   'thread-b1': () => ours('thread', 1),
   'thread-auto': () => ours('thread', 'auto'),
+  async 'thread-batch'() {
+    const made = await tryScheduler(lib, 'thread', { workers: WORKERS });
+    if (made.skipped) return made;
+    const scheduler = made.scheduler;
+    const incBatch = task(tasksUrl, 'incBatch');
+    return {
+      async run(n) {
+        const r = await drain(fromIterable(chunks(range(n), HAND_BATCH)).pipe(mapParallel(incBatch, { scheduler, workers: WORKERS })));
+        return { count: r.count, sum: r.sum };
+      },
+      close: () => scheduler.close(),
+    };
+  },
   'process-b1': () => ours('process', 1),
   'process-auto': () => ours('process', 'auto'),
   async mergeMap() {

@@ -74,7 +74,7 @@ export function bounds(P, nCores = cores) {
   };
 }
 
-export async function runOnce({ quick = false, n = quick ? 64 : 1000, run = 0, threads = POOL_THREADS, scheduler: schedulerKind = 'thread' } = {}) {
+export async function runOnce({ quick = false, n = quick ? 64 : 1000, run = 0, threads = POOL_THREADS, scheduler: schedulerKind = 'thread', only } = {}) {
   const scale = quick ? 0.1 : 1;
   process.env.RXJS_PARALLEL_BENCH_PIPELINE = JSON.stringify({ scale }); // read by pipeline.mjs here and in every worker
   const { P, chain } = await import('./workers/pipeline.mjs');
@@ -117,7 +117,7 @@ export async function runOnce({ quick = false, n = quick ? 64 : 1000, run = 0, t
     };
   }
 
-  const order = Object.keys(libraries);
+  const order = Object.keys(libraries).filter((id) => !only || only.includes(id));
   const rot = run % order.length;
   const rows = [];
   for (const id of [...order.slice(rot), ...order.slice(0, rot)]) {
@@ -150,6 +150,7 @@ if (isMain(import.meta.url)) {
       run: Number(args.run ?? 0),
       threads: args.threads ? Number(args.threads) : undefined,
       scheduler: args.scheduler,
+      only: args.libs?.split(','),
     }),
   );
 }

@@ -101,7 +101,6 @@ const fmtStats = (s, f) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : '
 function markdown(summaries, env) {
   const out = [];
   const allTargets = summaries.flatMap((s) => s.targets.map((t) => ({ ...t, scenario: s })));
-  const label = (s, id) => s.rows.find((r) => r.id === id)?.label ?? id;
   out.push(START);
   out.push('## Against the peers');
   out.push('');
@@ -115,7 +114,7 @@ function markdown(summaries, env) {
   );
   out.push('');
   out.push(`- Date: ${env.date}`);
-  out.push(`- Machine: ${env.cores} cores (\`nproc\`), ${env.cpu}, ${env.memGiB} GiB RAM, ${env.os}; shared with other jobs while it ran (load average ${env.load} at the start)`);
+  out.push(`- Machine: ${env.cores} cores (\`nproc\`), ${env.cpu}, ${env.memGiB} GiB RAM, ${env.os}; shared with other jobs (load average ${env.load} at the start, ${env.loadEnd} at the end)`);
   out.push(`- Node ${env.node}`);
   out.push(`- Peers: ${Object.entries(env.peers).map(([k, v]) => `${k} ${v}`).join(', ')}; Node's own \`Readable.prototype.map\`, \`worker_threads\`, \`child_process.fork\``);
   out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}`);
@@ -142,11 +141,11 @@ function markdown(summaries, env) {
     out.push(`Parameters: ${shown.join(', ')}; ${s.runs} runs.`);
     out.push('');
     const extras = Object.entries(s.extraLabels);
-    out.push(`| library | ${s.unit}: median (range) |${extras.map(([, l]) => ` ${l} |`).join('')}`);
-    out.push(`|---|---|${extras.map(() => '---|').join('')}`);
+    out.push(`| row | library | ${s.unit}: median (range) |${extras.map(([, l]) => ` ${l} |`).join('')}`);
+    out.push(`|---|---|---|${extras.map(() => '---|').join('')}`);
     for (const r of s.rows) {
       const value = r.skipped ? `skipped: ${r.skipped}` : fmtStats(r.value, (v) => fmtValue(v, s.unit));
-      out.push(`| ${r.label} | ${value} |${extras.map(([k]) => ` ${r.extra[k] ? fmtStats(r.extra[k], (v) => v.toFixed(2)) : '–'} |`).join('')}`);
+      out.push(`| \`${r.id}\` | ${r.label} | ${value} |${extras.map(([k]) => ` ${r.extra[k] ? fmtStats(r.extra[k], (v) => v.toFixed(2)) : '–'} |`).join('')}`);
     }
     out.push('');
     const speedUp = s.id === 'cpu' || s.id === 'pipeline';
@@ -156,9 +155,9 @@ function markdown(summaries, env) {
       const text = r.n ? fmtStats(r, fmtRatio) : 'not measured';
       if (speedUp) {
         const bound = s.id === 'cpu' ? `${cores}.00×` : p.bounds?.[r.num] !== undefined ? fmtRatio(p.bounds[r.num]) : '';
-        out.push(`| ${label(s, r.num)} | ${text} | ${bound} |`);
+        out.push(`| \`${r.num}\` | ${text} | ${bound} |`);
       } else {
-        out.push(`| ${label(s, r.num)} ÷ ${label(s, r.den)} | ${text} |`);
+        out.push(`| \`${r.num}\` ÷ \`${r.den}\` | ${text} |`);
       }
     }
   });
@@ -183,7 +182,6 @@ function writeDocs(block) {
 
 function environment() {
   const version = (name) => JSON.parse(readFileSync(here(`../node_modules/${name}/package.json`), 'utf8')).version;
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   return {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     cores,
@@ -191,7 +189,7 @@ function environment() {
     memGiB: Math.round(totalmem() / 2 ** 30),
     os: `${platform()} ${release()}`,
     node: process.version,
-    load,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
     peers: Object.fromEntries(PEERS.map((p) => [p, version(p)])),
     command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
   };
@@ -200,6 +198,7 @@ function environment() {
 // ---- main -------------------------------------------------------------------------------------
 
 const env = environment();
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`rxjs-parallel benchmarks${quick ? ' (quick: tiny sizes, one run, targets not judged, nothing written)' : ''}: Node ${env.node}, ${env.cores} cores, ${env.cpu}`);
 const summaries = [];
 const raw = {};
@@ -232,6 +231,7 @@ for (const { id, runs: defaultRuns } of selected) {
   console.log(`scenario ${id}: ${s.rows.some((r) => !r.skipped && !r.ok) ? 'WRONG RESULTS' : 'ok'} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
+env.loadEnd = loadAverage();
 if (quick) {
   console.log(`@@bench-json ${JSON.stringify(summaries.map((s) => ({ id: s.id, rows: s.rows.map(({ id, skipped, ok, counts }) => ({ id, skipped, ok, counts })) })))}`);
 } else if (failures === 0 && !only && !args.runs) {

@@ -131,7 +131,10 @@ export class WorkerPool implements Scheduler {
       { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: describeExit(info, terminatedFor, handle.online) },
       info.error === undefined ? undefined : { cause: info.error },
     );
-    const moving = leases.filter((lease) => lease.workerDied(crash, terminatedFor !== undefined));
+    // A worker that never came online failed to start, whoever ended it; otherwise a termination
+    // by the pool (a call that would not stop) is no fault of the other leases on it.
+    const blameless = terminatedFor !== undefined && handle.online;
+    const moving = leases.filter((lease) => lease.workerDied(crash, blameless));
     const alive = moving.filter((lease) => !lease.done);
     if (alive.length === 0) return;
     const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
@@ -190,7 +193,9 @@ class WorkerHandle {
     /** The slot in the pool: `workerId` in errors. */
     readonly id: number,
   ) {
-    void this.start();
+    // Not in the constructor's own turn: a spawn that fails at once reports `exit`, and by then
+    // the pool must have put this handle in its slot and bound the lease that asked for it.
+    queueMicrotask(() => void this.start());
   }
 
   private async start(): Promise<void> {
@@ -565,10 +570,10 @@ class RemoteLease implements WorkerLease {
 
   /**
    * Its worker ended. Returns true when the lease should move to a replacement: it was running
-   * (its in-work job fails, unless the pool terminated the worker itself, and the others are sent
-   * again), or starting (started again, a few times).
+   * (its in-work job fails, unless the worker was `blameless`ly terminated by the pool, and the
+   * others are sent again), or starting (started again, a few times).
    */
-  workerDied(crash: WorkerCrashedError, terminatedByPool: boolean): boolean {
+  workerDied(crash: WorkerCrashedError, blameless: boolean): boolean {
     const wasStarted = this.started;
     this.handle = undefined;
     this.attached = false;
@@ -584,13 +589,13 @@ class RemoteLease implements WorkerLease {
     }
     if (!wasStarted) {
       if (this.broken || this.readyFailed) return false;
-      if (!terminatedByPool) this.startAttempts++;
+      if (!blameless) this.startAttempts++;
       if (this.startAttempts < MAX_START_ATTEMPTS) return true;
       if (this.everStarted) this.break(crash);
       else this.rejectReady(crash);
       return false;
     }
-    if (!terminatedByPool) {
+    if (!blameless) {
       // Jobs of a lease run one at a time, in order: the first unsettled one was in work.
       const head = this.pending.values().next().value;
       if (head) {

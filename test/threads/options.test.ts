@@ -1,0 +1,41 @@
+// threadScheduler and processScheduler validate their options when called, like the operators.
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, isScheduler, processScheduler, threadScheduler } from 'rxjs-parallel';
+
+describe('threadScheduler / processScheduler options', () => {
+  it('make schedulers of kind thread and process that batch', async () => {
+    const thread = threadScheduler();
+    const proc = processScheduler({ workers: 1 });
+    expect(isScheduler(thread) && isScheduler(proc)).toBe(true);
+    expect([thread.kind, thread.batching, proc.kind, proc.batching]).toEqual(['thread', true, 'process', true]);
+    await Promise.all([thread.close(), proc.close()]); // never used: nothing was started, nothing to wait for
+  });
+
+  it.each([
+    [{ workers: 0 }, 'workers'],
+    [{ workers: 1.5 }, 'workers'],
+    [{ cancelGrace: -1 }, 'cancelGrace'],
+    [{ startTimeout: Number.NaN }, 'startTimeout'],
+    [{ prefetch: -1 }, 'prefetch'],
+    [{ execArgv: '--inspect' }, 'execArgv'],
+    [{ env: 'x' }, 'env'],
+    [{ createWorker: 'worker.js' }, 'createWorker'],
+    [{ resourceLimits: 5 }, 'resourceLimits'],
+    [{ worker: 2 }, 'worker'],
+  ])('threadScheduler(%o) throws InvalidOptionError naming %s', (options, option) => {
+    let error: unknown;
+    try {
+      threadScheduler(options as any);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).toBe(option);
+  });
+
+  it('processScheduler takes no thread-only option', () => {
+    expect(() => processScheduler({ createWorker: () => null } as any)).toThrow(InvalidOptionError);
+    expect(() => processScheduler({ resourceLimits: {} } as any)).toThrow(InvalidOptionError);
+    expect(() => processScheduler({ workers: 0 })).toThrow(InvalidOptionError);
+  });
+});

@@ -48,6 +48,17 @@ export {
 // ---- Transfer -------------------------------------------------------------------------------
 export { transfer, type TransferListItem } from './core/transfer.js';
 
+// ---- Observability --------------------------------------------------------------------------
+export {
+  Monitor,
+  type MonitorOptions,
+  type MonitorSnapshot,
+  type StageStats,
+  type StageState,
+  type LatencyStats,
+} from './monitor/monitor.js';
+export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
+
 // ---- Errors ---------------------------------------------------------------------------------
 export {
   ParallelError,

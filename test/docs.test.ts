@@ -32,6 +32,7 @@ describe('the quick-start demo', () => {
     const { stdout } = await exec(process.execPath, [`${root}/examples/quickstart/index.mjs`], { cwd: root });
     expect(stdout).toMatch(/workers {2}1: +\d+ items\/s/);
     expect(stdout).toMatch(/speed-up with 8 workers: [\d.]+×/);
+    expect(stdout).toMatch(/monitor, 8 workers: lookup busy \d+ % of the time; a lookup waited [\d.]+ ms in its queue and ran [\d.]+ ms \(p50\)/);
     const [, ahead, bound] = stdout.match(/workers {2}8: .* at most (\d+) items read ahead of the consumer \(credit bound (\d+)\)/)!;
     expect(Number(ahead)).toBeLessThanOrEqual(Number(bound));
   });

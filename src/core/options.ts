@@ -3,6 +3,7 @@ import type { Scheduler, SchedulerName } from '../schedulers/scheduler.js';
 import { isScheduler } from '../schedulers/scheduler.js';
 import { isTaskRef, type EndFn, type StartFn } from './task.js';
 import type { StageMonitor } from './probe.js';
+import type { Monitor } from '../monitor/monitor.js';
 
 /** What `onError` may be. */
 export type OnError<T = any> = 'throw' | 'skip' | ((error: unknown, value: T, ctx: ErrorContext) => unknown);
@@ -85,11 +86,11 @@ export interface StageOptions<T = any, Res = any> {
    */
   overflow?: OverflowPolicy;
   /**
-   * A `Monitor` collecting stats of this stage; share one across a pipeline's stages.
+   * A {@link Monitor} collecting stats of this stage; share one across a pipeline's stages.
    * Without one the per-element path does no monitoring work at all.
    * @default undefined
    */
-  monitor?: StageMonitor;
+  monitor?: Monitor;
   /**
    * Used in errors and stats.
    * @default operator name + '#' + a counter, e.g. `mapParallel#3`

@@ -4,17 +4,34 @@
  * @internal
  */
 export interface StageProbe {
-  /** An element entered the stage's queue. */
-  received(): void;
-  /** Elements were handed to a worker; `queueWaitMs` is how long the first of them waited. */
-  started(count: number, queueWaitMs: number): void;
-  /** One element's call finished (well or not) after `runMs` in work. */
-  finished(runMs: number): void;
+  /**
+   * An element entered the stage's queue. Returns the time (monitor's clock, ms) to stamp it with,
+   * or `undefined` to leave it untimed: then `started` and `finished` are not called for it, so
+   * that a monitor timing one element in n costs the others nothing. The monitor owns the clock,
+   * so that a test can inject one and each hook reads it once.
+   */
+  received(): number | undefined;
+  /**
+   * A timed element was handed to a worker; `enqueuedAt` is its stamp (from `received`, or from
+   * `finished` for a retry). Returns the time it went to work. The gauges do not count it in work yet.
+   */
+  started(count: number, enqueuedAt: number): number;
+  /**
+   * A timed element's call finished (well or not); `startedAt` is the stamp `started` returned.
+   * Returns the time it left the worker (where a retried element's queue wait starts). The gauges
+   * still count it in work.
+   */
+  finished(startedAt: number): number;
   /** A failed or timed-out element went back to the queue for another run. */
   retried(): void;
   /** An element timed out. */
   timedOut(): void;
-  /** An element left the stage: emitted (with `outputs` values), filtered out, skipped or recovered after an error, or dropped by overflow. */
+  /**
+   * An element left the stage: `'emitted'` (with `outputs` values; eachParallel: 0), `'filtered'`
+   * (no outputs: a falsy predicate, an empty flatMap result), `'failed'` (its call failed for good:
+   * skipped, or recovered by an onError function — then with the replacement's outputs), or
+   * `'dropped'` by overflow.
+   */
   left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void;
   /** The stage subscription ended: `'complete'`, `'error'` or `'unsubscribe'`. */
   ended(how: 'complete' | 'error' | 'unsubscribe'): void;

@@ -61,8 +61,11 @@ interface Element {
   queued: boolean;
   /** Left without outputs because it failed (skipped) or was dropped by overflow; for the monitor. */
   lost: 'failed' | 'dropped' | undefined;
-  /** With a monitor only: when it entered the queue, then when it went to work. */
-  at: number;
+  /**
+   * Timed by a monitor only: its stamp when it entered the queue, then when it went to work.
+   * Undefined when untimed (a monitor may time one element in n): its started/finished hooks are skipped.
+   */
+  at: number | undefined;
 }
 
 /** A worker subscription of this stage. */
@@ -231,12 +234,9 @@ class StageRun<T, R> implements LeaseSink {
       settled: false,
       queued: false,
       lost: undefined,
-      at: 0,
+      at: undefined,
     };
-    if (this.probe) {
-      el.at = performance.now();
-      this.probe.received();
-    }
+    if (this.probe) el.at = this.probe.received();
     this.elements.set(el.seq, el);
     this.queue.push(el);
     this.dispatch();
@@ -339,16 +339,17 @@ class StageRun<T, R> implements LeaseSink {
           if (this.serial && this.inWork > 0) break;
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
           const n = Math.min(this.batchLimit(), this.slotCapacity() - slot.busy, this.queue.length);
+          if (n <= 0) {
+            // batchSize 'auto' shrank below what this slot already holds: no room until it drains.
+            this.unlist(slot);
+            continue;
+          }
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;
             el.slot = slot;
             el.attempts++;
-            if (this.probe) {
-              const now = performance.now();
-              this.probe.started(1, now - el.at);
-              el.at = now;
-            }
+            if (el.at !== undefined) el.at = this.probe!.started(1, el.at);
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
             jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
           }
@@ -372,15 +373,11 @@ class StageRun<T, R> implements LeaseSink {
       clearTimeout(el.timer);
       el.timer = undefined;
     }
+    if (el.at !== undefined) el.at = this.probe!.finished(el.at); // a retried element's queue wait starts here
     this.inWork--;
-    if (this.probe) {
-      const now = performance.now();
-      this.probe.finished(now - el.at);
-      el.at = now; // a retried element's queue wait starts here
-    }
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
-    if (slot.listed || slot.ending || this.state > State.Completing) return;
+    if (slot.listed || slot.ending || this.state > State.Completing || slot.busy >= this.slotCapacity()) return;
     slot.listed = true;
     this.open.push(slot);
   }
@@ -571,7 +568,7 @@ class StageRun<T, R> implements LeaseSink {
 
   private leave(el: Element): void {
     this.elements.delete(el.seq);
-    this.probe?.left(el.outPos > 0 ? 'emitted' : el.lost ?? (this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
+    this.probe?.left(el.lost ?? (el.outPos > 0 || this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
     el.outs = undefined;
     if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(1);
   }

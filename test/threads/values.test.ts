@@ -59,7 +59,7 @@ describe.each(kinds)('$kind scheduler: values', ({ kind, make }) => {
       const cases = ['array', 'generator', 'async', 'observable', 'promise', 'promiseOfAsync'].map((k, i) => ({ kind: k, n: i * 10 }));
       const expected = cases.flatMap((c) => [c.n, c.n + 1]);
       const unordered = await lastValueFrom(from(cases).pipe(flatMapParallel(t.outputs, { workers: 2, scheduler }), toArray()));
-      expect(sorted(unordered)).toEqual(sorted(expected));
+      expect(sorted(unordered as number[])).toEqual(sorted(expected));
       const inOrder = await lastValueFrom(from(cases).pipe(flatMapOrdered(t.outputs, { workers: 2, scheduler }), toArray()));
       expect(inOrder).toEqual(expected);
       const special = await lastValueFrom(

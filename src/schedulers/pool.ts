@@ -389,6 +389,7 @@ class RemoteLease implements WorkerLease {
     this.attached = true;
     this.started = false;
     this.lastWorkerId = this.handle.id;
+    this.outbox = undefined; // all of `pending` goes now
     this.handle.post([START, this.id, this.wire, this.info]);
     if (this.pending.size > 0) this.send([...this.pending.values()]);
     if (this.endStatus !== undefined) this.sendEnd();
@@ -427,8 +428,32 @@ class RemoteLease implements WorkerLease {
       return;
     }
     for (const job of jobs) this.pending.set(job.seq, job);
-    if (this.attached) this.send(jobs);
+    if (!this.attached) return; // sent with the others once a worker is online
+    // postMessage is most of the cost of a job: what the stage hands over in one turn (a batch per
+    // free slot as results come in) goes in one message, at the end of the turn.
+    if (this.outbox) {
+      for (const job of jobs) this.outbox.push(job);
+    } else {
+      this.outbox = jobs.slice();
+      queueMicrotask(this.flushOutbox);
+    }
   }
+
+  private outbox: Job[] | undefined;
+
+  private readonly flushOutbox = (): void => {
+    const jobs = this.outbox;
+    this.outbox = undefined;
+    if (!jobs || !this.attached) return; // the worker was lost: `pending` goes to the next one
+    let live = jobs;
+    for (let i = 0; i < jobs.length; i++) {
+      if (this.pending.get(jobs[i].seq) !== jobs[i]) {
+        live = jobs.filter((job) => this.pending.get(job.seq) === job); // cancelled or ended meanwhile
+        break;
+      }
+    }
+    if (live.length > 0) this.send(live);
+  };
 
   /** One RUN message for the batch; if a value cannot be cloned, one message per job so only it fails. */
   private send(jobs: readonly Job[]): void {

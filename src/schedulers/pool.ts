@@ -9,7 +9,7 @@
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { isTaskRef, type Work } from '../core/task.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { UncloneableValueError, WorkerCrashedError } from '../errors.js';
+import { InvalidOptionError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
 import {
   CANCEL,
   END,
@@ -134,6 +134,10 @@ export class WorkerPool implements Scheduler {
     // A worker that never came online failed to start, whoever ended it; otherwise a termination
     // by the pool (a call that would not stop) is no fault of the other leases on it.
     const blameless = terminatedFor !== undefined && handle.online;
+    if (info.fatal) {
+      for (const lease of leases) lease.cannotStart(info.error);
+      return;
+    }
     const moving = leases.filter((lease) => lease.workerDied(crash, blameless));
     const alive = moving.filter((lease) => !lease.done);
     if (alive.length === 0) return;
@@ -203,7 +207,8 @@ class WorkerHandle {
     try {
       endpoint = await this.pool.config.spawn({ message: (m) => this.onMessage(m), exit: (info) => this.onExit(info) });
     } catch (error) {
-      this.onExit({ exitCode: null, signal: null, error });
+      // An option the worker cannot be made with fails the stage as is; anything else may pass.
+      this.onExit({ exitCode: null, signal: null, error, fatal: error instanceof InvalidOptionError });
       return;
     }
     this.endpoint = endpoint;
@@ -591,6 +596,16 @@ class RemoteLease implements WorkerLease {
     const jobs = [...this.pending.values()];
     this.pending.clear();
     for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
+  }
+
+  /** No worker can be made for it (a configuration error): `ready` rejects with that error. */
+  cannotStart(error: unknown): void {
+    this.handle = undefined;
+    this.attached = false;
+    if (this.done) return;
+    if (!this.everStarted && !this.readyFailed) this.rejectReady(error);
+    else if (this.endStatus === undefined) this.break(error);
+    if (this.endStatus !== undefined) this.finish(undefined);
   }
 
   /**

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { from, lastValueFrom, of, toArray } from 'rxjs';
 import {
+  InvalidOptionError,
   mapParallel,
   StageError,
   task,
@@ -109,11 +110,11 @@ describe('threadScheduler({ createWorker }) with an app-owned worker file', () =
     }
   });
 
-  it('createWorker must return a Worker', async () => {
+  it('createWorker must return a Worker: the stage fails with InvalidOptionError', async () => {
     const bad = threadScheduler({ workers: 1, createWorker: () => ({}) as any });
     const { error } = await record(of(1).pipe(mapParallel(task('score'), { scheduler: bad }))).result;
-    expect(error).toBeInstanceOf(WorkerCrashedError);
-    expect(((error as WorkerCrashedError).cause as Error).message).toContain('must return a Worker');
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).toBe('createWorker');
     await bad.close();
   });
 });

@@ -39,3 +39,23 @@ describe('threadScheduler / processScheduler options', () => {
     expect(() => processScheduler({ workers: 0 })).toThrow(InvalidOptionError);
   });
 });
+
+describe('outside Node', () => {
+  it('threadScheduler() without createWorker fails each stage with InvalidOptionError naming createWorker', async () => {
+    const { mapParallel } = await import('rxjs-parallel');
+    const { of, lastValueFrom } = await import('rxjs');
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'process')!;
+    // As a browser sees it: no `process`. Only while the scheduler is made, which is when it looks.
+    Object.defineProperty(globalThis, 'process', { value: undefined, configurable: true, writable: true });
+    let pool;
+    try {
+      pool = threadScheduler({ workers: 1 });
+    } finally {
+      Object.defineProperty(globalThis, 'process', saved);
+    }
+    const error = await lastValueFrom(of(1).pipe(mapParallel((x: number) => x, { scheduler: pool }))).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.option).toBe('createWorker');
+    await pool.close();
+  });
+});

@@ -11,6 +11,26 @@ describe('threadScheduler / processScheduler options', () => {
     await Promise.all([thread.close(), proc.close()]); // never used: nothing was started, nothing to wait for
   });
 
+  it('sizes a pool without `workers` to the CPUs this process may use', async () => {
+    const { mapParallel, task } = await import('rxjs-parallel');
+    const { from, lastValueFrom, toArray } = await import('rxjs');
+    const { availableParallelism } = await import('node:os');
+    const { threadId } = await import('node:worker_threads');
+    const whoAmI = task<number, { threadId: number }>(new URL('../fixtures/workers.mjs', import.meta.url), 'whoAmI');
+    const pool = threadScheduler();
+    try {
+      // More leases than CPUs: they share the pool's threads, one per CPU.
+      const n = availableParallelism() + 2;
+      const ids = (
+        await lastValueFrom(from(Array.from({ length: 4 * n }, (_, i) => i)).pipe(mapParallel(whoAmI, { workers: n, scheduler: pool }), toArray()))
+      ).map((r) => r.threadId);
+      expect(ids.every((id) => id !== threadId)).toBe(true);
+      expect(new Set(ids).size).toBeLessThanOrEqual(availableParallelism());
+    } finally {
+      await pool.close();
+    }
+  });
+
   it.each([
     [{ workers: 0 }, 'workers'],
     [{ workers: 1.5 }, 'workers'],

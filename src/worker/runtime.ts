@@ -221,6 +221,10 @@ class LeaseRun {
       if (this.head === this.queue.length) {
         this.queue = [];
         this.head = 0;
+      } else if (this.head >= 768 && this.head * 2 >= this.queue.length) {
+        // A lease kept fed (prefetch) may never drain: drop the consumed half now and then.
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
       }
       if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
       const ctx = new JobContext(this.resources, this.info, index, seq);

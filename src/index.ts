@@ -45,9 +45,6 @@ export {
   type WorkerLease,
 } from './schedulers/scheduler.js';
 
-// ---- Transfer -------------------------------------------------------------------------------
-export { transfer, type TransferListItem } from './core/transfer.js';
-
 // ---- Observability --------------------------------------------------------------------------
 export {
   Monitor,
@@ -58,6 +55,9 @@ export {
   type LatencyStats,
 } from './monitor/monitor.js';
 export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
+
+// ---- Transfer -------------------------------------------------------------------------------
+export { transfer, type TransferListItem } from './core/transfer.js';
 
 // ---- Errors ---------------------------------------------------------------------------------
 export {

@@ -338,12 +338,14 @@ class StageRun<T, R> implements LeaseSink {
         while (this.queue.length > 0 && this.open.length > 0 && this.state === State.Running) {
           if (this.serial && this.inWork > 0) break;
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
-          const n = Math.min(this.batchLimit(), this.slotCapacity() - slot.busy, this.queue.length);
-          if (n <= 0) {
-            // batchSize 'auto' shrank below what this slot already holds: no room until it drains.
-            this.unlist(slot);
+          const room = this.slotCapacity() - slot.busy;
+          if (room <= 0) {
+            this.unlist(slot); // the automatic batch shrank below what this slot holds
             continue;
           }
+          const n = Math.min(this.batchLimit(), room, this.queue.length);
+          // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one.
+          if (n < this.batchLimit() && slot.busy > 0 && !this.upstreamDone) break;
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const el = this.queue.shift()!;

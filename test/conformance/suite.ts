@@ -44,6 +44,11 @@ export const t = {
 };
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/**
+ * The timeout of the timeout tests: the hanging element always exceeds it; the others must finish
+ * well within it even on a loaded 2-core machine with a thread or process round trip.
+ */
+const LATE_MS = 1000;
 
 export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): void {
   const scheduler = kind;
@@ -255,7 +260,7 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
     describe('timeout', () => {
       const items = range(4).map((i) => ({ i, hang: i === 1 }));
       it('fails a late element with TaskTimeoutError and aborts its signal', async () => {
-        const { result } = record(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: 50 })));
+        const { result } = record(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: LATE_MS })));
         const { error } = await result;
         await bus.waitFor('abort');
         expect(error).toBeInstanceOf(TaskTimeoutError);
@@ -265,7 +270,7 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
       });
 
       it("with onError: 'skip' drops the late element (pypeln's timeout)", async () => {
-        const out = await lastValueFrom(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: 50, onError: 'skip', ordered: true }), toArray()));
+        const out = await lastValueFrom(from(items).pipe(mapParallel(t.hang, { workers: 2, scheduler, timeout: LATE_MS, onError: 'skip', ordered: true }), toArray()));
         expect(out).toEqual([0, 2, 3]);
         await bus.waitFor('abort');
       });
@@ -273,7 +278,7 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
       it('with a function replaces the late element', async () => {
         const out = await lastValueFrom(
           from(items).pipe(
-            mapParallel(t.hang, { workers: 2, scheduler, timeout: 50, ordered: true, onError: (e) => (e instanceof TaskTimeoutError ? 'late' : 'other') }),
+            mapParallel(t.hang, { workers: 2, scheduler, timeout: LATE_MS, ordered: true, onError: (e) => (e instanceof TaskTimeoutError ? 'late' : 'other') }),
             toArray(),
           ),
         );

@@ -110,7 +110,7 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
     throw new InvalidOptionError('createWorker', 'a function that returns a Worker', worker);
   }
   if (typeof worker.on === 'function') {
-    const node = worker as WorkerLike & { on: NonNullable<WorkerLike['on']>; ref(): void; unref(): void };
+    const node = worker as WorkerLike & { on: NonNullable<WorkerLike['on']>; ref?(): void; unref?(): void };
     let error: unknown;
     node.on('message', events.message);
     node.on('error', (e: unknown) => (error ??= e)); // an uncaught error in the worker; `exit` follows
@@ -121,8 +121,8 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
     node.on('exit', (exitCode: number) => events.exit({ exitCode, signal: null, error }));
     return {
       post: (message, transfer) => node.postMessage(message, transfer),
-      ref: () => node.ref(),
-      unref: () => node.unref(),
+      ref: () => node.ref?.(),
+      unref: () => node.unref?.(),
       close: () => node.postMessage([CLOSE]), // the runtime exits the thread (the pool terminates it after the grace)
       terminate: () => void node.terminate(),
     };

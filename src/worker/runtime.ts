@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import { JobContext } from '../core/job-context.js';
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
 import { collectFlat } from './outputs.js';
@@ -99,32 +100,6 @@ function post(port: WorkerPort, message: unknown[], transfer?: TransferListItem[
     port.post(message, transfer);
   } catch {
     // nothing to tell, and no one to tell it to
-  }
-}
-
-/** The `ctx` of one call; `signal` is made on first read (most functions never read it). */
-class JobContext {
-  #controller: AbortController | undefined;
-  #reason: unknown = undefined;
-  aborted = false;
-  constructor(
-    readonly resources: unknown,
-    readonly workerInfo: WorkerInfo,
-    readonly elementIndex: readonly number[],
-    /** @internal */ readonly seq: number,
-  ) {}
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
   }
 }
 

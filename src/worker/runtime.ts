@@ -8,7 +8,7 @@
 import { JobContext } from '../core/job-context.js';
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { collectFlat } from './outputs.js';
+import { collectOutputs } from '../core/outputs.js';
 import {
   CANCEL,
   CLOSE,
@@ -207,7 +207,7 @@ class LeaseRun {
       let result: unknown;
       try {
         result = fn(value, ctx);
-        if (this.flat) result = collectFlat(result);
+        if (this.flat) result = collectOutputs(result);
       } catch (error) {
         this.finish(ctx, false, error);
         continue;
@@ -231,7 +231,7 @@ class LeaseRun {
       // a Promise resolved to something to drain (an iterable, an observable ...)
       let outs: unknown[] | Promise<unknown[]>;
       try {
-        outs = collectFlat(value);
+        outs = collectOutputs(value);
       } catch (error) {
         return this.settled(ctx, false, error);
       }

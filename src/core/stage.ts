@@ -562,9 +562,7 @@ class StageRun<T, R> implements LeaseSink {
     while (el.outPos < outs.length) {
       if (this.state > State.Completing || !this.down.take()) return false;
       const i = el.outPos++;
-      const value = outs[i];
-      outs[i] = undefined;
-      this.observer.next(value as R, flat ? [...el.index, i] : el.index);
+      this.observer.next(outs[i] as R, flat ? [...el.index, i] : el.index);
     }
     return true;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { TransferListItem } from '../core/transfer.js';
+import { InvalidOptionError } from '../errors.js';
 import { importModule } from '../internal/import-module.js';
 import { moduleUrl } from '../internal/module-url.js';
 import { CLOSE } from '../worker/protocol.js';
@@ -16,6 +17,8 @@ export interface ExitInfo {
   readonly signal: string | null;
   /** What it threw or failed with (an uncaught error, a load failure), when known. */
   readonly error?: unknown;
+  /** The worker could not be made, and trying again cannot help (a configuration error): `error` is for the stage. */
+  readonly fatal?: boolean;
 }
 
 /** What an endpoint reports; each transport calls `message` per message and `exit` exactly once. */
@@ -104,10 +107,10 @@ export function appWorker(createWorker: () => WorkerLike): Spawn {
  */
 function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
   if (worker === null || typeof worker !== 'object' || typeof worker.postMessage !== 'function') {
-    throw new TypeError(`createWorker() must return a Worker, got ${worker === null ? 'null' : typeof worker}`);
+    throw new InvalidOptionError('createWorker', 'a function that returns a Worker', worker);
   }
   if (typeof worker.on === 'function') {
-    const node = worker as WorkerLike & { on: NonNullable<WorkerLike['on']>; ref(): void; unref(): void };
+    const node = worker as WorkerLike & { on: NonNullable<WorkerLike['on']>; ref?(): void; unref?(): void };
     let error: unknown;
     node.on('message', events.message);
     node.on('error', (e: unknown) => (error ??= e)); // an uncaught error in the worker; `exit` follows
@@ -118,13 +121,15 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
     node.on('exit', (exitCode: number) => events.exit({ exitCode, signal: null, error }));
     return {
       post: (message, transfer) => node.postMessage(message, transfer),
-      ref: () => node.ref(),
-      unref: () => node.unref(),
+      ref: () => node.ref?.(),
+      unref: () => node.unref?.(),
       close: () => node.postMessage([CLOSE]), // the runtime exits the thread (the pool terminates it after the grace)
       terminate: () => void node.terminate(),
     };
   }
-  if (typeof worker.addEventListener !== 'function') throw new TypeError('createWorker() must return a Worker (with addEventListener or on)');
+  if (typeof worker.addEventListener !== 'function') {
+    throw new InvalidOptionError('createWorker', 'a function that returns a Worker (with addEventListener or on)', worker);
+  }
   let ended = false;
   const end = (info: ExitInfo) => {
     if (ended) return;

@@ -4,7 +4,7 @@ import { InvalidOptionError } from '../errors.js';
 export const POOL_DEFAULTS = Object.freeze({
   cancelGrace: 1000,
   startTimeout: 30_000,
-  prefetch: 2,
+  prefetch: 4,
 });
 
 /** Checks a scheduler's options object: known keys only, each of the right kind. @internal */

@@ -9,7 +9,7 @@
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { isTaskRef, type Work } from '../core/task.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { UncloneableValueError, WorkerCrashedError } from '../errors.js';
+import { InvalidOptionError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
 import {
   CANCEL,
   END,
@@ -131,7 +131,14 @@ export class WorkerPool implements Scheduler {
       { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: describeExit(info, terminatedFor, handle.online) },
       info.error === undefined ? undefined : { cause: info.error },
     );
-    const moving = leases.filter((lease) => lease.workerDied(crash, terminatedFor !== undefined));
+    // A worker that never came online failed to start, whoever ended it; otherwise a termination
+    // by the pool (a call that would not stop) is no fault of the other leases on it.
+    const blameless = terminatedFor !== undefined && handle.online;
+    if (info.fatal) {
+      for (const lease of leases) lease.cannotStart(info.error);
+      return;
+    }
+    const moving = leases.filter((lease) => lease.workerDied(crash, blameless));
     const alive = moving.filter((lease) => !lease.done);
     if (alive.length === 0) return;
     const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
@@ -190,7 +197,9 @@ class WorkerHandle {
     /** The slot in the pool: `workerId` in errors. */
     readonly id: number,
   ) {
-    void this.start();
+    // Not in the constructor's own turn: a spawn that fails at once reports `exit`, and by then
+    // the pool must have put this handle in its slot and bound the lease that asked for it.
+    queueMicrotask(() => void this.start());
   }
 
   private async start(): Promise<void> {
@@ -198,7 +207,8 @@ class WorkerHandle {
     try {
       endpoint = await this.pool.config.spawn({ message: (m) => this.onMessage(m), exit: (info) => this.onExit(info) });
     } catch (error) {
-      this.onExit({ exitCode: null, signal: null, error });
+      // An option the worker cannot be made with fails the stage as is; anything else may pass.
+      this.onExit({ exitCode: null, signal: null, error, fatal: error instanceof InvalidOptionError });
       return;
     }
     this.endpoint = endpoint;
@@ -384,6 +394,7 @@ class RemoteLease implements WorkerLease {
     this.attached = true;
     this.started = false;
     this.lastWorkerId = this.handle.id;
+    this.outbox = undefined; // all of `pending` goes now
     this.handle.post([START, this.id, this.wire, this.info]);
     if (this.pending.size > 0) this.send([...this.pending.values()]);
     if (this.endStatus !== undefined) this.sendEnd();
@@ -422,8 +433,32 @@ class RemoteLease implements WorkerLease {
       return;
     }
     for (const job of jobs) this.pending.set(job.seq, job);
-    if (this.attached) this.send(jobs);
+    if (!this.attached) return; // sent with the others once a worker is online
+    // postMessage is most of the cost of a job: what the stage hands over in one turn (a batch per
+    // free slot as results come in) goes in one message, at the end of the turn.
+    if (this.outbox) {
+      for (const job of jobs) this.outbox.push(job);
+    } else {
+      this.outbox = jobs.slice();
+      queueMicrotask(this.flushOutbox);
+    }
   }
+
+  private outbox: Job[] | undefined;
+
+  private readonly flushOutbox = (): void => {
+    const jobs = this.outbox;
+    this.outbox = undefined;
+    if (!jobs || !this.attached) return; // the worker was lost: `pending` goes to the next one
+    let live = jobs;
+    for (let i = 0; i < jobs.length; i++) {
+      if (this.pending.get(jobs[i].seq) !== jobs[i]) {
+        live = jobs.filter((job) => this.pending.get(job.seq) === job); // cancelled or ended meanwhile
+        break;
+      }
+    }
+    if (live.length > 0) this.send(live);
+  };
 
   /** One RUN message for the batch; if a value cannot be cloned, one message per job so only it fails. */
   private send(jobs: readonly Job[]): void {
@@ -562,12 +597,22 @@ class RemoteLease implements WorkerLease {
     for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
   }
 
+  /** No worker can be made for it (a configuration error): `ready` rejects with that error. */
+  cannotStart(error: unknown): void {
+    this.handle = undefined;
+    this.attached = false;
+    if (this.done) return;
+    if (!this.everStarted && !this.readyFailed) this.rejectReady(error);
+    else if (this.endStatus === undefined) this.break(error);
+    if (this.endStatus !== undefined) this.finish(undefined);
+  }
+
   /**
    * Its worker ended. Returns true when the lease should move to a replacement: it was running
-   * (its in-work job fails, unless the pool terminated the worker itself, and the others are sent
-   * again), or starting (started again, a few times).
+   * (its in-work job fails, unless the worker was `blameless`ly terminated by the pool, and the
+   * others are sent again), or starting (started again, a few times).
    */
-  workerDied(crash: WorkerCrashedError, terminatedByPool: boolean): boolean {
+  workerDied(crash: WorkerCrashedError, blameless: boolean): boolean {
     const wasStarted = this.started;
     this.handle = undefined;
     this.attached = false;
@@ -583,13 +628,13 @@ class RemoteLease implements WorkerLease {
     }
     if (!wasStarted) {
       if (this.broken || this.readyFailed) return false;
-      if (!terminatedByPool) this.startAttempts++;
+      if (!blameless) this.startAttempts++;
       if (this.startAttempts < MAX_START_ATTEMPTS) return true;
       if (this.everStarted) this.break(crash);
       else this.rejectReady(crash);
       return false;
     }
-    if (!terminatedByPool) {
+    if (!blameless) {
       // Jobs of a lease run one at a time, in order: the first unsettled one was in work.
       const head = this.pending.values().next().value;
       if (head) {

@@ -24,7 +24,7 @@ export interface ProcessSchedulerOptions {
   startTimeout?: number;
   /**
    * Batches a process may hold queued behind the one in work. Not used by a stage with a `timeout`.
-   * @default 2
+   * @default 4
    */
   prefetch?: number;
   /** `execArgv` of each process (default: the parent's). */

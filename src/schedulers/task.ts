@@ -1,4 +1,5 @@
 import type { StageStatus, WorkerInfo } from '../core/context.js';
+import { JobContext } from '../core/job-context.js';
 import { isTaskRef, loadTask, type Work } from '../core/task.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 
@@ -24,34 +25,6 @@ export class TaskScheduler implements Scheduler {
     return new InProcessLease(work, info, sink, this.kind === 'sync');
   }
   async close(): Promise<void> {}
-}
-
-/**
- * The `ctx` of one call. `signal` is made on first read: most functions never read it, and an
- * AbortController per element is the largest cost of an in-process call.
- */
-class JobContext {
-  #controller: AbortController | undefined;
-  #abortReason: unknown = undefined;
-  #aborted = false;
-  constructor(
-    readonly resources: unknown,
-    readonly workerInfo: WorkerInfo,
-    readonly elementIndex: readonly number[],
-  ) {}
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#abortReason);
-    }
-    return this.#controller.signal;
-  }
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#abortReason = reason;
-    this.#controller?.abort(reason);
-  }
 }
 
 class InProcessLease implements WorkerLease {
@@ -84,7 +57,7 @@ class InProcessLease implements WorkerLease {
   }
 
   private runOne(job: Job): void {
-    const ctx = new JobContext(this.resources, this.info, job.elementIndex);
+    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
     this.inFlight.set(job.seq, ctx);
     let result: unknown;
     try {

@@ -41,7 +41,7 @@ export interface ThreadSchedulerOptions {
   /**
    * Batches a worker may hold queued behind the one in work, so that it never waits a round trip
    * between two. Not used by a stage with a `timeout`.
-   * @default 2
+   * @default 4
    */
   prefetch?: number;
   /** Node only: memory limits of each thread. */

@@ -47,6 +47,7 @@ export function webWorkerPort(scope: {
  */
 export function childProcessPort(proc: {
   send?: (message: unknown) => boolean;
+  connected?: boolean;
   on(event: 'message' | 'disconnect', listener: (message?: unknown) => void): unknown;
   disconnect?: () => void;
   exit(code?: number): never;
@@ -56,7 +57,12 @@ export function childProcessPort(proc: {
     if (!closing) proc.exit(0);
   });
   return {
-    post: (message) => void proc.send!(message), // no transfer between processes: the value is copied
+    post: (message) => {
+      // After close, a call that ignored its signal may still settle: there is no one to tell (and
+      // a send on a closed channel would be an unhandled 'error' event).
+      if (proc.connected === false) return;
+      proc.send!(message); // no transfer between processes: the value is copied
+    },
     listen: (onMessage) => proc.on('message', onMessage),
     exit: () => {
       closing = true;

@@ -5,9 +5,10 @@
  * @internal
  * @module
  */
+import { JobContext } from '../core/job-context.js';
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { collectFlat } from './outputs.js';
+import { collectOutputs } from '../core/outputs.js';
 import {
   CANCEL,
   CLOSE,
@@ -99,32 +100,6 @@ function post(port: WorkerPort, message: unknown[], transfer?: TransferListItem[
     port.post(message, transfer);
   } catch {
     // nothing to tell, and no one to tell it to
-  }
-}
-
-/** The `ctx` of one call; `signal` is made on first read (most functions never read it). */
-class JobContext {
-  #controller: AbortController | undefined;
-  #reason: unknown = undefined;
-  aborted = false;
-  constructor(
-    readonly resources: unknown,
-    readonly workerInfo: WorkerInfo,
-    readonly elementIndex: readonly number[],
-    /** @internal */ readonly seq: number,
-  ) {}
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
   }
 }
 
@@ -222,6 +197,10 @@ class LeaseRun {
       if (this.head === this.queue.length) {
         this.queue = [];
         this.head = 0;
+      } else if (this.head >= 768 && this.head * 2 >= this.queue.length) {
+        // A lease kept fed (prefetch) may never drain: drop the consumed half now and then.
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
       }
       if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
       const ctx = new JobContext(this.resources, this.info, index, seq);
@@ -229,7 +208,7 @@ class LeaseRun {
       let result: unknown;
       try {
         result = fn(value, ctx);
-        if (this.flat) result = collectFlat(result);
+        if (this.flat) result = collectOutputs(result);
       } catch (error) {
         this.finish(ctx, false, error);
         continue;
@@ -253,7 +232,7 @@ class LeaseRun {
       // a Promise resolved to something to drain (an iterable, an observable ...)
       let outs: unknown[] | Promise<unknown[]>;
       try {
-        outs = collectFlat(value);
+        outs = collectOutputs(value);
       } catch (error) {
         return this.settled(ctx, false, error);
       }

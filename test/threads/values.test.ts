@@ -208,6 +208,14 @@ describe.each(kinds)('$kind scheduler: values', ({ kind, make }) => {
   describe('batching', () => {
     const items = range(300);
     const expected = items.map((x) => x * x);
+    it("a long stream of async calls in large batches loses and duplicates nothing", async () => {
+      const n = 6000;
+      const out = await lastValueFrom(
+        fromIterable(range(n)).pipe(mapParallel(async (x: number) => x, { workers: 2, scheduler, batchSize: 'auto', ordered: true }), toArray()),
+      );
+      expect(out).toEqual(range(n));
+    });
+
     for (const batchSize of [16, 'auto'] as const) {
       it(`batchSize ${batchSize} gives the same results as batchSize 1`, async () => {
         const one = await lastValueFrom(fromIterable(items).pipe(mapParallel(t.square, { workers: 2, scheduler, batchSize: 1, ordered: true }), toArray()));

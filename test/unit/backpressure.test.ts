@@ -8,6 +8,7 @@ import {
   mapParallel,
   toAsyncIterable,
   run,
+  threadScheduler,
 } from 'rxjs-parallel';
 import { deferred, record, turn } from '../support/util.js';
 
@@ -73,6 +74,34 @@ describe('credits: a pull source is read only on demand', () => {
     }
     expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(state.worst).toBeLessThanOrEqual(0);
+  });
+
+  it('on a thread stage, counts the batches each worker holds queued (prefetch) in its credits', async () => {
+    const workers = 2;
+    const maxsize = 3;
+    const prefetch = 2;
+    const batchSize = 4;
+    const pool = threadScheduler({ workers, prefetch });
+    const credits = workers * batchSize * (1 + prefetch) + maxsize;
+    let consumed = 0;
+    const { state, source } = counted(400, () => consumed + credits);
+    try {
+      const out$ = fromIterable(source).pipe(mapParallel((x: number) => x, { workers, maxsize, batchSize, scheduler: pool, ordered: true }));
+      const seen: number[] = [];
+      for await (const v of toAsyncIterable(out$)) {
+        seen.push(v);
+        consumed++;
+        if (consumed === 20) {
+          await state.reachedLimit.promise;
+          for (let i = 0; i < 20; i++) await turn();
+          expect(state.reads).toBe(consumed + credits);
+        }
+      }
+      expect(seen).toEqual(Array.from({ length: 400 }, (_, i) => i));
+      expect(state.worst).toBeLessThanOrEqual(0);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('stays bounded when a slow head element stalls an ordered stage', async () => {

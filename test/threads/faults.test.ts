@@ -1,0 +1,215 @@
+// Workers that exit, are killed, crash, fail to load or never stop: exactly the jobs they held fail
+// with WorkerCrashedError, the worker is replaced (the lease's onStart runs again there), retries
+// re-run them, and nothing hangs.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import {
+  mapParallel,
+  processScheduler,
+  task,
+  TaskTimeoutError,
+  threadScheduler,
+  WorkerCrashedError,
+  WorkerFunctionError,
+} from 'rxjs-parallel';
+import { startBus, type Bus } from '../support/bus.js';
+import { record } from '../support/util.js';
+
+const fixture = new URL('../fixtures/workers.mjs', import.meta.url);
+const t = {
+  exitOnce: task<{ i: number; crash: number; code?: number; times?: number }, number>(fixture, 'exitOnce'),
+  killOnce: task<{ i: number; crash: number }, number>(fixture, 'killOnce'),
+  throwUncaught: task<{ i: number; crash: number }, number>(fixture, 'throwUncaught'),
+  spin: task<{ i: number; spin: number }, any>(fixture, 'spin'),
+  waitGate: task<{ i: number; gate: string }, number>(fixture, 'waitGate'),
+  open: task(fixture, 'open'),
+};
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+const kinds = [
+  { kind: 'thread', make: (o: object) => threadScheduler(o) },
+  { kind: 'process', make: (o: object) => processScheduler(o) },
+] as const;
+
+describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
+  const scheduler = kind;
+  let bus: Bus;
+  beforeAll(async () => {
+    bus = await startBus();
+  });
+  afterAll(() => bus.close());
+  beforeEach(() => bus.reset());
+
+  describe('a worker that exits mid-element', () => {
+    const items = range(8).map((i) => ({ i, crash: 3, code: 7 }));
+
+    it('fails exactly the element it held with WorkerCrashedError (exit code, worker id, element index)', async () => {
+      const failures: unknown[] = [];
+      const out = await lastValueFrom(
+        from(items).pipe(
+          mapParallel(t.exitOnce, {
+            workers: 2,
+            scheduler,
+            batchSize: 4, // the crashed worker held a batch: only the element in work fails
+            onStart: t.open,
+            onError: (error) => (failures.push(error), -1),
+          }),
+          toArray(),
+        ),
+      );
+      expect(out.sort((a, b) => a - b)).toEqual([-1, 0, 1, 2, 4, 5, 6, 7]);
+      expect(failures).toHaveLength(1);
+      const crash = failures[0] as WorkerCrashedError;
+      expect(crash).toBeInstanceOf(WorkerCrashedError);
+      expect(crash.exitCode).toBe(7);
+      expect(crash.signal).toBeNull();
+      expect(crash.elementIndex).toEqual([3]);
+      expect([0, 1]).toContain(crash.workerId);
+      // The lease stayed usable: its onStart ran again in the replacement.
+      expect(bus.of('onStart')).toHaveLength(3);
+    });
+
+    it('without retries or onError, fails the stream with that WorkerCrashedError', async () => {
+      const { result } = record(from(items).pipe(mapParallel(t.exitOnce, { workers: 2, scheduler })));
+      const { error } = await result;
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect((error as WorkerCrashedError).elementIndex).toEqual([3]);
+    });
+
+    it('with retries, re-runs the element on the replacement and loses nothing', async () => {
+      const out = await lastValueFrom(
+        from(items.map((v) => ({ ...v, times: 2 }))).pipe(mapParallel(t.exitOnce, { workers: 2, scheduler, retries: 2, onStart: t.open, ordered: true }), toArray()),
+      );
+      expect(out).toEqual(range(8));
+      expect(bus.of('exiting')).toHaveLength(2); // crashed twice, succeeded on the third run
+      expect(bus.of('onStart')).toHaveLength(4);
+    });
+  });
+
+  it.runIf(kind === 'process')('a process killed by a signal fails its element with the signal', async () => {
+    const failures: WorkerCrashedError[] = [];
+    const out = await lastValueFrom(
+      from(range(4).map((i) => ({ i, crash: 1 }))).pipe(
+        mapParallel(t.killOnce, { workers: 2, scheduler, onError: (e) => (failures.push(e as WorkerCrashedError), -1) }),
+        toArray(),
+      ),
+    );
+    expect(out.sort()).toEqual([-1, 0, 2, 3]);
+    expect(failures[0]).toBeInstanceOf(WorkerCrashedError);
+    expect(failures[0].signal).toBe('SIGKILL');
+    expect(failures[0].exitCode).toBeNull();
+    expect(failures[0].elementIndex).toEqual([1]);
+  });
+
+  it.runIf(kind === 'thread')('a thread ended by an uncaught error fails its element, with that error as cause', async () => {
+    const { result } = record(from(range(3).map((i) => ({ i, crash: 1 }))).pipe(mapParallel(t.throwUncaught, { workers: 1, scheduler })));
+    const { error } = await result;
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    const crash = error as WorkerCrashedError;
+    expect(crash.elementIndex).toEqual([1]);
+    expect(crash.exitCode).toBe(1);
+    expect(crash.cause).toBeInstanceOf(RangeError);
+    expect((crash.cause as Error).message).toBe('uncaught in the worker');
+  });
+
+  describe('a task that cannot be loaded', () => {
+    it('a module that throws while it is imported fails the stage with WorkerFunctionError, not a hang', async () => {
+      const broken = task(new URL('../fixtures/throws-at-load.mjs', import.meta.url), 'never');
+      const { result } = record(from([1, 2]).pipe(mapParallel(broken, { workers: 2, scheduler })));
+      const { error, values } = await result;
+      expect(values).toEqual([]);
+      expect(error).toBeInstanceOf(WorkerFunctionError);
+      const e = error as WorkerFunctionError;
+      expect(e.functionName).toContain('throws-at-load.mjs#never');
+      expect((e.cause as Error).message).toBe('this module fails to load');
+    });
+
+    it('a missing export or module fails the same way', async () => {
+      for (const ref of [task(fixture, 'noSuchExport'), task(new URL('../fixtures/no-such-file.mjs', import.meta.url), 'x')]) {
+        const { error } = await record(from([1]).pipe(mapParallel(ref, { scheduler }))).result;
+        expect(error).toBeInstanceOf(WorkerFunctionError);
+      }
+    });
+
+    it('an onStart task that cannot be loaded fails the same way', async () => {
+      const { error } = await record(from([1]).pipe(mapParallel((x: number) => x, { scheduler, onStart: task(fixture, 'noSuchStart') }))).result;
+      expect(error).toBeInstanceOf(WorkerFunctionError);
+      expect((error as WorkerFunctionError).functionName).toContain('noSuchStart');
+    });
+  });
+
+  describe('calls that never stop', () => {
+    it('a never-settling element fails with TaskTimeoutError; its worker is replaced after cancelGrace', async () => {
+      const pool = make({ workers: 1, cancelGrace: 100 });
+      const where = (r: any) => (kind === 'thread' ? r.threadId : r.pid);
+      try {
+        const out = await lastValueFrom(
+          from(range(2).map((i) => ({ i, spin: 1 }))).pipe(
+            mapParallel(t.spin, {
+              scheduler: pool,
+              timeout: 1000, // element 1 spins forever and ignores its signal
+              ordered: true,
+              onError: (e) => (e instanceof TaskTimeoutError ? 'timed out' : e),
+            }),
+            toArray(),
+          ),
+        );
+        expect(out[0].i).toBe(0);
+        expect(out[1]).toBe('timed out');
+        expect(bus.of('spinning')).toHaveLength(1);
+        // The stage has ended (its lease could only end by terminating the blocked worker): the
+        // pool's next element runs in a new worker.
+        const next = await lastValueFrom(from([{ i: 2, spin: 1 }]).pipe(mapParallel(t.spin, { scheduler: pool })));
+        expect(where(next)).not.toBe(where(out[0]));
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it("a worker terminated by the pool re-runs the other leases' jobs it held, which do not fail", async () => {
+      const pool = make({ workers: 1, cancelGrace: 100 });
+      try {
+        // Stage B has an element in work on the only worker...
+        const b = record(from([{ i: 0, gate: 'b0' }]).pipe(mapParallel(t.waitGate, { scheduler: pool })));
+        const [first] = await bus.waitFor('start', 1);
+        // ...when stage A's element blocks that worker for good and times out.
+        const a = await lastValueFrom(
+          from([{ i: 0, spin: 0 }]).pipe(mapParallel(t.spin, { scheduler: pool, timeout: 300, onError: 'skip' }), toArray()),
+        );
+        expect(a).toEqual([]);
+        // B's element runs again in the replacement, and completes there.
+        const starts = await bus.waitFor('start', 2);
+        const where = (e: any) => (kind === 'thread' ? e.threadId : e.pid);
+        expect(where(starts[1])).not.toBe(where(first));
+        bus.open('b0');
+        const { values, error, completed } = await b.result;
+        expect(error).toBeUndefined();
+        expect(completed).toBe(true);
+        expect(values).toEqual([0]);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('close() with a lease still open fails its jobs and ends it, then the workers', async () => {
+      const pool = make({ workers: 1 });
+      const b = record(from([{ i: 0, gate: 'never' }]).pipe(mapParallel(t.waitGate, { scheduler: pool })));
+      await bus.waitFor('start', 1);
+      await pool.close();
+      const { error } = await b.result;
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect((error as WorkerCrashedError).elementIndex).toEqual([0]);
+    });
+  });
+
+  it('a worker that cannot start at all fails the stage, without hanging', async () => {
+    const pool = make({ workers: 1, execArgv: ['--no-such-node-option'] });
+    try {
+      const { error } = await record(from([1]).pipe(mapParallel((x: number) => x, { scheduler: pool }))).result;
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect((error as WorkerCrashedError).reason).toMatch(/^failed to start/);
+    } finally {
+      await pool.close();
+    }
+  });
+});

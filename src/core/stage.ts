@@ -387,7 +387,10 @@ class StageRun<T, R> implements LeaseSink {
 
   private unlist(slot: Slot): void {
     slot.listed = false;
-    this.open.splice(this.open.indexOf(slot), 1);
+    // Swap-remove: splice() allocates an array per call, and this runs once per dispatch.
+    const i = this.open.indexOf(slot);
+    const last = this.open.pop()!;
+    if (i < this.open.length) this.open[i] = last;
   }
 
   /** Automatic batching: a batch's own run time is from when it was sent or the previous one finished. */

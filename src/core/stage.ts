@@ -42,11 +42,14 @@ export function stage<T, R>(config: StageConfig): OperatorFunction<T, R> {
     new PullObservable<R>((observer, request) => new StageRun<T, R>(config, source, observer, request).subscription);
 }
 
-/** One element inside a stage, from arrival until it leaves (emitted, filtered, skipped or dropped). */
-interface Element {
+/**
+ * One element inside a stage, from arrival until it leaves (emitted, filtered, skipped or dropped).
+ * It is also the {@link Job} handed to a worker lease (one object per element, not two).
+ */
+interface Element extends Job {
   readonly seq: number;
   readonly value: unknown;
-  readonly index: ElementIndex;
+  readonly elementIndex: ElementIndex;
   /** Runs so far (1 + retries used). */
   attempts: number;
   /** The worker running it, while in work. */
@@ -136,6 +139,10 @@ class StageRun<T, R> implements LeaseSink {
   private dispatchAgain = false;
   private flushing = false;
   private flushAgain = false;
+  /** Inside {@link settleMany}: dispatch and emission wait until the results are all in. */
+  private delivering = false;
+  /** Elements that left since the last grant upstream (granted once per flush, not once each). */
+  private owed = 0;
 
   constructor(
     private readonly config: StageConfig,
@@ -225,7 +232,7 @@ class StageRun<T, R> implements LeaseSink {
     const el: Element = {
       seq: this.nextSeq++,
       value,
-      index,
+      elementIndex: index,
       attempts: 0,
       slot: undefined,
       timer: undefined,
@@ -239,7 +246,7 @@ class StageRun<T, R> implements LeaseSink {
     if (this.probe) el.at = this.probe.received();
     this.elements.set(el.seq, el);
     this.queue.push(el);
-    this.dispatch();
+    if (!this.delivering) this.dispatch();
     if (!this.upLine && this.queue.length > this.o.maxsize) this.overflow();
   }
 
@@ -354,7 +361,7 @@ class StageRun<T, R> implements LeaseSink {
             el.attempts++;
             if (el.at !== undefined) el.at = this.probe!.started(1, el.at);
             if (this.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, this.o.timeout, el);
-            jobs[i] = { seq: el.seq, value: el.value, elementIndex: el.index };
+            jobs[i] = el;
           }
           slot.busy += n;
           this.inWork += n;
@@ -410,7 +417,7 @@ class StageRun<T, R> implements LeaseSink {
   private readonly onTimeout = (el: Element): void => {
     el.timer = undefined;
     if (!el.slot || this.state !== State.Running) return;
-    const error = new TaskTimeoutError(this.o.name, el.index, this.o.timeout!);
+    const error = new TaskTimeoutError(this.o.name, el.elementIndex, this.o.timeout!);
     this.probe?.timedOut();
     el.slot.lease.cancel(el.seq, error);
     this.release(el);
@@ -445,6 +452,7 @@ class StageRun<T, R> implements LeaseSink {
   private settled(el: Element, value: unknown): void {
     this.release(el);
     this.accept(el, value);
+    if (this.delivering) return;
     this.dispatch();
     this.endIdleSlots();
   }
@@ -454,6 +462,24 @@ class StageRun<T, R> implements LeaseSink {
     if (!el || !el.slot || this.state > State.Completing) return;
     this.release(el);
     this.failed(el, error);
+    if (this.delivering) return;
+    this.dispatch();
+    this.endIdleSlots();
+  }
+
+  /**
+   * A batch of results: settle each, then emit what is ready, ask upstream for as many as left,
+   * and dispatch, once. The elements upstream sends meanwhile queue up and go out as full batches.
+   */
+  settleMany(deliver: () => void): void {
+    if (this.delivering) return deliver();
+    this.delivering = true;
+    try {
+      deliver();
+      this.flush();
+    } finally {
+      this.delivering = false;
+    }
     this.dispatch();
     this.endIdleSlots();
   }
@@ -478,7 +504,7 @@ class StageRun<T, R> implements LeaseSink {
         // Only an onError replacement gets here with something asynchronous to drain.
         outs.then(
           (list) => this.state === State.Running && this.accept(el, list),
-          (error) => this.fail(new StageError(this.o.name, 'onError', el.index, error)),
+          (error) => this.fail(new StageError(this.o.name, 'onError', el.elementIndex, error)),
         );
         return;
       }
@@ -501,18 +527,18 @@ class StageRun<T, R> implements LeaseSink {
       this.ready(el);
       return;
     }
-    const wrapped = error instanceof ParallelError ? error : new StageError(this.o.name, 'fn', el.index, error);
+    const wrapped = error instanceof ParallelError ? error : new StageError(this.o.name, 'fn', el.elementIndex, error);
     if (onError === 'throw') return this.fail(wrapped);
     let replacement: unknown;
     try {
-      replacement = onError(error, el.value, { stage: this.o.name, elementIndex: el.index, attempts: el.attempts });
+      replacement = onError(error, el.value, { stage: this.o.name, elementIndex: el.elementIndex, attempts: el.attempts });
     } catch (handlerError) {
-      return this.fail(new StageError(this.o.name, 'onError', el.index, handlerError));
+      return this.fail(new StageError(this.o.name, 'onError', el.elementIndex, handlerError));
     }
     if (isPromiseLike(replacement)) {
       replacement.then(
         (value) => this.state === State.Running && this.accept(el, value),
-        (handlerError) => this.fail(new StageError(this.o.name, 'onError', el.index, handlerError)),
+        (handlerError) => this.fail(new StageError(this.o.name, 'onError', el.elementIndex, handlerError)),
       );
     } else {
       this.accept(el, replacement);
@@ -527,7 +553,7 @@ class StageRun<T, R> implements LeaseSink {
       el.queued = true;
       this.emitQueue.push(el);
     }
-    this.flush();
+    if (!this.delivering) this.flush();
   }
 
   /** Emits what downstream has credit for, in completion order or, when ordered, in source order. */
@@ -550,6 +576,7 @@ class StageRun<T, R> implements LeaseSink {
           }
           this.leave(el);
         }
+        if (this.owed > 0) this.grantOwed();
       } while (this.flushAgain);
     } finally {
       this.flushing = false;
@@ -565,7 +592,7 @@ class StageRun<T, R> implements LeaseSink {
     while (el.outPos < outs.length) {
       if (this.state > State.Completing || !this.down.take()) return false;
       const i = el.outPos++;
-      this.observer.next(outs[i] as R, flat ? [...el.index, i] : el.index);
+      this.observer.next(outs[i] as R, flat ? [...el.elementIndex, i] : el.elementIndex);
     }
     return true;
   }
@@ -574,7 +601,14 @@ class StageRun<T, R> implements LeaseSink {
     this.elements.delete(el.seq);
     this.probe?.left(el.lost ?? (el.outPos > 0 || this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
     el.outs = undefined;
-    if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(1);
+    this.owed++;
+  }
+
+  /** One grant upstream for the elements that left in this flush. */
+  private grantOwed(): void {
+    const n = this.owed;
+    this.owed = 0;
+    if (this.upLine && this.state === State.Running && !this.upstreamDone) this.grantUp(n);
   }
 
   private grantUp(n: number): void {

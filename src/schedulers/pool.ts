@@ -503,6 +503,11 @@ class RemoteLease implements WorkerLease {
   }
 
   onResults(message: unknown[]): void {
+    if (this.sink.settleMany) this.sink.settleMany(() => this.settle(message));
+    else this.settle(message);
+  }
+
+  private settle(message: unknown[]): void {
     for (let i = 2; i < message.length; i += 3) {
       const seq = message[i] as number;
       const job = this.pending.get(seq);

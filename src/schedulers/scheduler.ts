@@ -45,6 +45,13 @@ export interface LeaseSink {
    * `WorkerCrashedError` when the worker died holding it, or a `WorkerFunctionError`.
    */
   reject(seq: number, error: unknown): void;
+  /**
+   * Optional, for a scheduler that receives many results at once (a batch from a remote worker):
+   * calls `deliver`, inside which it calls `resolve` and `reject` for each, and the stage acts on
+   * them together when it returns (emits, asks upstream for more and dispatches once, not once per
+   * result). A scheduler that does not call it settles results one by one, with the same outcome.
+   */
+  settleMany?(deliver: () => void): void;
 }
 
 /**

@@ -86,8 +86,14 @@ function toModuleUrl(spec: string | URL): string {
   );
 }
 
-/** Functions registered by `expose()` in this realm, found by `task(name)` on in-process schedulers. */
-export const exposedTasks = new Map<string, (...args: any[]) => unknown>();
+/**
+ * Functions registered by `expose()` in this realm, found by `task(name)`. One registry per realm,
+ * shared by every copy of the library loaded in it: the worker runtime (a bundle of its own, see
+ * scripts/build.mjs) finds what a task module registered through `rxjs-parallel/worker`.
+ */
+export const exposedTasks: Map<string, (...args: any[]) => unknown> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('rxjs-parallel.exposed')
+] ??= new Map()) as Map<string, (...args: any[]) => unknown>;
 
 const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
 

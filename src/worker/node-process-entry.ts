@@ -2,5 +2,5 @@
 import { childProcessPort } from './ports.js';
 import { serve } from './runtime.js';
 
-if (!process.send) throw new Error('rxjs-parallel: node-process-entry.js runs in a forked child process only');
+if (!process.send) throw new Error('rxjs-parallel: node-process-entry.cjs runs in a forked child process only');
 serve(childProcessPort(process));

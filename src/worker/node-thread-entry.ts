@@ -3,5 +3,5 @@ import { parentPort } from 'node:worker_threads';
 import { nodeThreadPort } from './ports.js';
 import { serve } from './runtime.js';
 
-if (!parentPort) throw new Error('rxjs-parallel: node-thread-entry.js runs in a worker thread only');
+if (!parentPort) throw new Error('rxjs-parallel: node-thread-entry.cjs runs in a worker thread only');
 serve(nodeThreadPort(parentPort));

@@ -55,8 +55,12 @@ interface Element extends Job {
   /** The worker running it, while in work. */
   slot: Slot | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Outputs not yet emitted, from `outPos` on. */
+  /** Outputs not yet emitted, from `outPos` on (flatMap). */
   outs: unknown[] | undefined;
+  /** The one output of map, or of filter when kept: no array per element. */
+  one: unknown;
+  hasOne: boolean;
+  /** Outputs emitted so far. */
   outPos: number;
   /** Finished: no more outputs will come. */
   settled: boolean;
@@ -237,6 +241,8 @@ class StageRun<T, R> implements LeaseSink {
       slot: undefined,
       timer: undefined,
       outs: undefined,
+      one: undefined,
+      hasOne: false,
       outPos: 0,
       settled: false,
       queued: false,
@@ -488,10 +494,14 @@ class StageRun<T, R> implements LeaseSink {
   private accept(el: Element, value: unknown): void {
     switch (this.mode) {
       case 'map':
-        el.outs = [value];
+        el.one = value;
+        el.hasOne = true;
         break;
       case 'filter':
-        if (value) el.outs = [el.value];
+        if (value) {
+          el.one = el.value;
+          el.hasOne = true;
+        }
         break;
       case 'each':
         break;
@@ -586,6 +596,15 @@ class StageRun<T, R> implements LeaseSink {
 
   /** Emits the element's outputs against downstream credit; true when all are out. */
   private emit(el: Element): boolean {
+    if (el.hasOne) {
+      if (this.state > State.Completing || !this.down.take()) return false;
+      const one = el.one;
+      el.hasOne = false;
+      el.one = undefined;
+      el.outPos = 1;
+      this.observer.next(one as R, el.elementIndex);
+      return true;
+    }
     const outs = el.outs;
     if (!outs) return true;
     const flat = this.mode === 'flat';

@@ -445,17 +445,17 @@ class RemoteLease implements WorkerLease {
   }
 
   private outbox: Job[] | undefined;
+  /** A job may have left `pending` (cancelled, ended) while the outbox waited: check each before sending. */
+  private outboxStale = false;
 
   private readonly flushOutbox = (): void => {
     const jobs = this.outbox;
     this.outbox = undefined;
     if (!jobs || !this.attached) return; // the worker was lost: `pending` goes to the next one
     let live = jobs;
-    for (let i = 0; i < jobs.length; i++) {
-      if (this.pending.get(jobs[i].seq) !== jobs[i]) {
-        live = jobs.filter((job) => this.pending.get(job.seq) === job); // cancelled or ended meanwhile
-        break;
-      }
+    if (this.outboxStale) {
+      this.outboxStale = false;
+      live = jobs.filter((job) => this.pending.get(job.seq) === job); // cancelled or ended meanwhile
     }
     if (live.length > 0) this.send(live);
   };
@@ -531,7 +531,9 @@ class RemoteLease implements WorkerLease {
   }
 
   cancel(seq: number, reason: unknown): void {
-    if (!this.pending.delete(seq) || !this.attached) return; // never sent: no worker holds it
+    if (!this.pending.delete(seq)) return;
+    this.outboxStale = true;
+    if (!this.attached) return; // never sent: no worker holds it
     this.handle!.addZombie(this.id, seq);
     this.handle!.post([CANCEL, this.id, seq, toWireError(reason)]);
   }
@@ -544,6 +546,7 @@ class RemoteLease implements WorkerLease {
     });
     this.endStatus = status;
     this.pending.clear(); // their results are no longer wanted
+    this.outboxStale = true;
     if (this.done || (!this.handle && (this.everStarted || this.readyFailed || this.broken))) {
       // Nothing runs anywhere: never sent, failed to start, or lost with its worker.
       this.finish(undefined);
@@ -599,6 +602,7 @@ class RemoteLease implements WorkerLease {
     this.broken = { error };
     const jobs = [...this.pending.values()];
     this.pending.clear();
+    this.outboxStale = true;
     for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
   }
 

@@ -2,7 +2,7 @@
 // lease's jobs one at a time from a queue, as a remote worker does, and records what the stage
 // sent it: batches, prefetch and the bound on jobs outstanding per lease.
 import { describe, expect, it } from 'vitest';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { fromIterable, mapParallel, type Job, type LeaseSink, type Scheduler, type StageWork, type WorkerInfo, type WorkerLease } from 'rxjs-parallel';
 
 function queueScheduler(prefetch: number, slowEvery = 0) {
@@ -87,5 +87,86 @@ describe('a custom scheduler', () => {
     expect(out.sort((a, b) => a - b)).toEqual(range(3000).map((x) => x + 1));
     const largest = stats.batches.indexOf(Math.max(...stats.batches));
     expect(Math.min(...stats.batches.slice(largest))).toBeLessThan(stats.batches[largest]); // it did shrink
+  });
+});
+
+/** Runs each batch whole, then hands all its results to the stage in one `settleMany` call. */
+function batchScheduler(events: string[]) {
+  const scheduler: Scheduler = {
+    kind: 'batch',
+    batching: true,
+    lease(work: StageWork, _info: WorkerInfo, sink: LeaseSink): WorkerLease {
+      const fn = work.fn as (v: unknown) => unknown;
+      let ended = false;
+      return {
+        ready: Promise.resolve(),
+        run(jobs) {
+          events.push(`run ${jobs.length}`);
+          void Promise.resolve().then(() => {
+            if (ended) return;
+            sink.settleMany!(() => {
+              for (const job of jobs) {
+                try {
+                  sink.resolve(job.seq, fn(job.value));
+                } catch (error) {
+                  sink.reject(job.seq, error);
+                }
+              }
+            });
+          });
+        },
+        cancel() {},
+        async end() {
+          ended = true;
+        },
+      };
+    },
+    async close() {},
+  };
+  return scheduler;
+}
+
+describe('LeaseSink.settleMany', () => {
+  it('acts on a batch of results together: all are emitted before upstream is read again', async () => {
+    const events: string[] = [];
+    function* source() {
+      for (let i = 0; i < 32; i++) {
+        events.push('read');
+        yield i;
+      }
+    }
+    const out = await lastValueFrom(
+      fromIterable(source()).pipe(
+        mapParallel((x: number) => x * 10, { workers: 1, batchSize: 8, ordered: true, scheduler: batchScheduler(events) }),
+        tap(() => events.push('emit')),
+        toArray(),
+      ),
+    );
+    expect(out).toEqual(Array.from({ length: 32 }, (_, i) => i * 10));
+    expect(events.filter((e) => e.startsWith('run'))).toEqual(['run 8', 'run 8', 'run 8', 'run 8']);
+    // Results one by one would interleave (emit, read, emit, read ...): a batch's 8 results leave together.
+    const emitRuns = events
+      .join(' ')
+      .split(/ ?(?:read|run 8) ?/)
+      .filter(Boolean)
+      .map((chunk) => chunk.trim().split(' ').length);
+    expect(emitRuns).toEqual([8, 8, 8, 8]);
+  });
+
+  it('settles failures inside the batch like any other (onError skip)', async () => {
+    const events: string[] = [];
+    const out = await lastValueFrom(
+      fromIterable(Array.from({ length: 20 }, (_, i) => i)).pipe(
+        mapParallel(
+          (x: number) => {
+            if (x % 5 === 0) throw new Error(`bad ${x}`);
+            return x;
+          },
+          { workers: 2, batchSize: 4, onError: 'skip', scheduler: batchScheduler(events) },
+        ),
+        toArray(),
+      ),
+    );
+    expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((x) => x % 5 !== 0));
   });
 });

@@ -40,13 +40,15 @@ export function webWorkerPort(scope: {
   };
 }
 
+const ignoreSendError = (): void => {};
+
 /**
  * A child process forked with an IPC channel (`serialization: 'advanced'`): everything is copied.
  * Exiting disconnects, so the process ends once idle; a disconnect it did not ask for means the
  * parent is gone, and then it exits at once (resources held by onStart must not keep an orphan).
  */
 export function childProcessPort(proc: {
-  send?: (message: unknown) => boolean;
+  send?: (message: unknown, callback: (error: Error | null) => void) => boolean;
   connected?: boolean;
   on(event: 'message' | 'disconnect', listener: (message?: unknown) => void): unknown;
   disconnect?: () => void;
@@ -61,7 +63,10 @@ export function childProcessPort(proc: {
       // After close, a call that ignored its signal may still settle: there is no one to tell (and
       // a send on a closed channel would be an unhandled 'error' event).
       if (proc.connected === false) return;
-      proc.send!(message); // no transfer between processes: the value is copied
+      // No transfer between processes: the value is copied. A write that fails later (the parent
+      // exited while this child was still starting: EPIPE) goes to the callback, not to an
+      // unhandled 'error' event that would crash the child with a stack trace; 'disconnect' follows.
+      proc.send!(message, ignoreSendError);
     },
     listen: (onMessage) => proc.on('message', onMessage),
     exit: () => {

@@ -34,3 +34,19 @@ describe('a process running thread and process pipelines exits by itself', () =>
     }
   }
 });
+
+describe('a process worker whose parent is gone', () => {
+  it('exits quietly: its first message to the dead parent is no crash with a stack trace', async () => {
+    const parent = fileURLToPath(new URL('../fixtures/orphan-parent.mjs', import.meta.url));
+    // 'close' comes once every holder of the pipes has exited: the parent, then the orphaned child.
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [parent], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+  });
+});

@@ -27,6 +27,17 @@ export const ENDED = 8;
 /** Main → worker: `[CLOSE]`: exit. */
 export const CLOSE = 9;
 /**
+ * Main → worker: `[RUN_RANGE, lease, firstSeq, firstIndex, value, value, ...]`, a batch of jobs whose
+ * seqs count up from `firstSeq` and whose one-level elementIndexes count up from `firstIndex` (the
+ * usual batch of a stage fed by a source): one number per element to clone instead of three.
+ */
+export const RUN_RANGE = 11;
+/**
+ * Worker → main: `[RESULTS_RANGE, lease, firstSeq, payload, payload, ...]`, results that are all
+ * `R_OK`, of seqs counting up from `firstSeq`.
+ */
+export const RESULTS_RANGE = 12;
+/**
  * Worker → main: `[ENDING, lease, stillRunning: number[]]`, at once on END: the jobs were aborted and
  * these calls have not settled yet (each will report `R_CANCELLED`); onEnd runs next.
  */

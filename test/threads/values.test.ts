@@ -216,6 +216,30 @@ describe.each(kinds)('$kind scheduler: values', ({ kind, make }) => {
       expect(out).toEqual(range(n));
     });
 
+    it('gives each element of a batch its own elementIndex, whether the indexes count up or not', async () => {
+      // Counting up (a source's own indexes) goes as a range; gaps (after a filter) and two-level
+      // indexes (after a flatMap) go element by element.
+      const straight = await lastValueFrom(fromIterable(range(40)).pipe(mapParallel(t.whoAmI, { workers: 2, scheduler, batchSize: 8, ordered: true }), toArray()));
+      expect(straight.map((r) => [r.x, r.elementIndex])).toEqual(range(40).map((x) => [x, [x]]));
+      const gaps = await lastValueFrom(
+        fromIterable(range(40)).pipe(
+          filterParallel((x: number) => x % 3 === 0, { scheduler: 'sync' }),
+          mapParallel(t.whoAmI, { workers: 2, scheduler, batchSize: 8, ordered: true }),
+          toArray(),
+        ),
+      );
+      const thirds = range(40).filter((x) => x % 3 === 0);
+      expect(gaps.map((r) => [r.x, r.elementIndex])).toEqual(thirds.map((x) => [x, [x]]));
+      const nested = await lastValueFrom(
+        fromIterable(range(10)).pipe(
+          flatMapOrdered((x: number) => [x, x], { scheduler: 'sync' }),
+          mapParallel(t.whoAmI, { workers: 2, scheduler, batchSize: 8, ordered: true }),
+          toArray(),
+        ),
+      );
+      expect(nested.map((r) => r.elementIndex)).toEqual(range(10).flatMap((x) => [[x, 0], [x, 1]]));
+    });
+
     for (const batchSize of [16, 'auto'] as const) {
       it(`batchSize ${batchSize} gives the same results as batchSize 1`, async () => {
         const one = await lastValueFrom(fromIterable(items).pipe(mapParallel(t.square, { workers: 2, scheduler, batchSize: 1, ordered: true }), toArray()));

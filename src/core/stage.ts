@@ -114,8 +114,10 @@ class StageRun<T, R> implements LeaseSink {
   private readonly slots: Slot[] = [];
   /** Ready slots with room for more jobs. */
   private readonly open: Slot[] = [];
-  /** Batches a slot may be sent at once: 1 + the scheduler's prefetch (1 with a timeout). */
-  private depth = 1;
+  /** Elements a slot may hold queued behind its batch in work: the scheduler's prefetch (0 with a timeout). */
+  private prefetch = 0;
+  /** Jobs one slot may hold: see {@link capacityFor}. */
+  private slotCap = 1;
   private slotsOpen = 0;
   /** In-process serial execution (sync scheduler): one element in work at a time. */
   private serial = false;
@@ -167,10 +169,11 @@ class StageRun<T, R> implements LeaseSink {
     this.serial = this.scheduler.kind === 'sync';
     // A remote worker with batches queued behind the one in work never waits for a round trip.
     // Not with a timeout, which must measure the call alone, not its wait in the worker's queue.
-    if (this.o.timeout === undefined) this.depth = 1 + (this.scheduler.prefetch ?? 0);
+    if (this.o.timeout === undefined) this.prefetch = this.scheduler.prefetch ?? 0;
     if (this.scheduler.batching && this.o.batchSize !== 1) {
       this.batch = this.o.batchSize === 'auto' ? new AutoBatch() : this.o.batchSize;
     }
+    this.slotCap = this.capacityFor(this.batchLimit());
     this.probe = this.o.monitor?.attach(
       { name: this.o.name, scheduler: this.scheduler.kind, workers: this.o.workers, operator: this.o.operator },
       this.gauges(),
@@ -328,7 +331,16 @@ class StageRun<T, R> implements LeaseSink {
 
   /** Jobs one slot may hold: a batch in work and the prefetched ones behind it. */
   private slotCapacity(): number {
-    return this.batchLimit() * this.depth;
+    return this.slotCap;
+  }
+
+  /**
+   * A batch in work and, behind it, `prefetch` elements rounded up to whole batches: 4 batches of 1
+   * by default, or one batch of 256. One queued batch is all a large batch needs to hide the round
+   * trip, and more would only hold more elements in flight (and in the garbage collector's way).
+   */
+  private capacityFor(batch: number): number {
+    return batch * (1 + Math.ceil(this.prefetch / batch));
   }
 
   /** The open slot with the fewest jobs, so work spreads over workers before it queues in one. */
@@ -413,11 +425,12 @@ class StageRun<T, R> implements LeaseSink {
     slot.batches!.shift();
     const now = performance.now();
     const auto = this.batch as AutoBatch;
-    const before = auto.size;
+    const before = this.slotCap;
     auto.record(now - Math.max(head.sentAt, slot.lastDone));
     slot.lastDone = now;
+    this.slotCap = this.capacityFor(auto.size);
     // A larger batch needs more items in the stage to fill it: grant the difference upstream.
-    if (auto.size > before && this.upLine) this.grantUp(this.o.workers * this.depth * (auto.size - before));
+    if (this.slotCap > before && this.upLine) this.grantUp(this.o.workers * (this.slotCap - before));
   }
 
   private readonly onTimeout = (el: Element): void => {

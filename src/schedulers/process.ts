@@ -23,7 +23,8 @@ export interface ProcessSchedulerOptions {
    */
   startTimeout?: number;
   /**
-   * Batches a process may hold queued behind the one in work. Not used by a stage with a `timeout`.
+   * Elements a process may hold queued behind the batch in work, rounded up to whole batches (4
+   * batches of 1, one batch of 4 or more). Not used by a stage with a `timeout`.
    * @default 4
    */
   prefetch?: number;

@@ -84,10 +84,11 @@ export interface Scheduler {
   /** Whether the stage's `batchSize` applies (work crosses a message boundary). */
   readonly batching: boolean;
   /**
-   * Batches a lease may be sent beyond the one in work, so that a remote worker finds its next
-   * batch already queued instead of waiting a round trip. The lease must run a lease's jobs one
-   * at a time, in the order sent. The stage sends none beyond the one in work when the stage has
-   * a `timeout` (which measures the call itself). Default 0.
+   * Elements a lease may be sent beyond the batch in work, rounded up to whole batches (so at
+   * least one batch when not 0), so that a remote worker finds its next batch already queued
+   * instead of waiting a round trip. The lease must run a lease's jobs one at a time, in the order
+   * sent. The stage sends none beyond the batch in work when the stage has a `timeout` (which
+   * measures the call itself). Default 0.
    */
   readonly prefetch?: number;
   /** Takes a worker for one worker subscription of a stage. Must not throw: failures reject `ready`. */

@@ -39,8 +39,9 @@ export interface ThreadSchedulerOptions {
    */
   startTimeout?: number;
   /**
-   * Batches a worker may hold queued behind the one in work, so that it never waits a round trip
-   * between two. Not used by a stage with a `timeout`.
+   * Elements a worker may hold queued behind the batch in work, rounded up to whole batches (4
+   * batches of 1, one batch of 4 or more), so that it never waits a round trip between two. Not
+   * used by a stage with a `timeout`.
    * @default 4
    */
   prefetch?: number;

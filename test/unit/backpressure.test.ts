@@ -76,13 +76,16 @@ describe('credits: a pull source is read only on demand', () => {
     expect(state.worst).toBeLessThanOrEqual(0);
   });
 
-  it('on a thread stage, counts the batches each worker holds queued (prefetch) in its credits', async () => {
+  // prefetch counts elements, rounded up to whole batches: 2 → one batch of 4; 6 → two batches of 4.
+  it.each([
+    { prefetch: 2, queued: 1 },
+    { prefetch: 6, queued: 2 },
+  ])('on a thread stage, counts the batches each worker holds queued (prefetch $prefetch: $queued) in its credits', async ({ prefetch, queued }) => {
     const workers = 2;
     const maxsize = 3;
-    const prefetch = 2;
     const batchSize = 4;
     const pool = threadScheduler({ workers, prefetch });
-    const credits = workers * batchSize * (1 + prefetch) + maxsize;
+    const credits = workers * batchSize * (1 + queued) + maxsize;
     let consumed = 0;
     const { state, source } = counted(400, () => consumed + credits);
     try {

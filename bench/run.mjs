@@ -95,7 +95,7 @@ function fmtValue(v, unit) {
   if (v >= 100) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(1);
 }
-const fmtRatio = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + '×';
+const fmtRatio = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)) + '×';
 const fmtStats = (s, f) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : '–');
 
 function markdown(summaries, env) {

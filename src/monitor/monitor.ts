@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
-import type { StageGauges, StageMonitor, StageProbe } from '../core/probe.js';
+import type { StageGauges, StageProbe } from '../core/probe.js';
 import { Histogram } from './histogram.js';
 
 /** Options of {@link Monitor}. */
@@ -126,7 +126,7 @@ export interface MonitorSnapshot {
  * ```
  * @see progress
  */
-export class Monitor implements StageMonitor {
+export class Monitor {
   /**
    * Snapshots, every `interval` ms while at least one stage runs, and one final snapshot after
    * the last running stage ends (after its completion has reached the pipeline's subscriber).
@@ -182,7 +182,8 @@ export class Monitor implements StageMonitor {
   }
 
   /**
-   * Called by a stage when it is subscribed, to get the probe it reports to.
+   * Called by a stage when it is subscribed, to get the probe it reports to. (A Monitor is the
+   * internal StageMonitor of core/probe.ts by shape; the stage options check the fit.)
    * @internal
    */
   attach(stage: { name: string; scheduler: string; workers: number; operator: string }, gauges: StageGauges): StageProbe {

@@ -4,7 +4,7 @@
 //   node bench/cpu.mjs [--quick] [--n=500] [--run=0]
 import Piscina from 'piscina';
 import * as lib from '../dist/esm/index.js';
-import { drain, emitResult, incChecksum, isMain, log, measure, parseArgs, range, row, skippedRow, tryScheduler, windowed } from './lib/common.mjs';
+import { drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
 import { rawFork, rawThreads } from './lib/raw.mjs';
 import { burnInc } from './workers/tasks.mjs';
 
@@ -82,27 +82,11 @@ async function ours(kind) {
 }
 
 export async function runOnce({ quick = false, n = quick ? 20 : 500, run = 0 } = {}) {
-  const ids = Object.keys(libraries);
-  const rot = run % ids.length;
-  const order = [...ids.slice(rot), ...ids.slice(0, rot)];
-  const rows = [];
-  for (const id of order) {
-    const made = await libraries[id]();
-    if (made.skipped) {
-      log(`  ${id}: skipped: ${made.skipped}`);
-      rows.push(skippedRow(id, made.skipped));
-      continue;
-    }
-    try {
-      await made.run(4 * WORKERS);
-      const { ms, cpuCores, result } = await measure(() => made.run(n));
-      const r = row(id, (n / ms) * 1000, { ...result, expected: n, expectedSum: incChecksum(n), ms, cpuCores });
-      log(`  ${id}: ${Math.round(r.value).toLocaleString('en-US')} elements/s, ${ms.toFixed(0)} ms${r.ok ? '' : '  WRONG RESULT'}`);
-      rows.push(r);
-    } finally {
-      await made.close?.();
-    }
-  }
+  const rows = await timeLibraries(libraries, {
+    run,
+    plan: () => ({ count: n, warm: 4 * WORKERS }),
+    describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s, ${r.ms.toFixed(0)} ms`,
+  });
   return { scenario: meta.id, params: { n, workers: WORKERS, burnMs: 2 }, rows };
 }
 

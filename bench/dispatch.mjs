@@ -9,7 +9,7 @@ import Piscina from 'piscina';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
 import * as lib from '../dist/esm/index.js';
-import { chunks, drain, emitResult, incChecksum, isMain, log, measure, parseArgs, range, row, skippedRow, tryScheduler, windowed } from './lib/common.mjs';
+import { chunks, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
 import { rawFork, rawThreads } from './lib/raw.mjs';
 
 const { fromIterable, mapParallel, task } = lib;
@@ -194,30 +194,17 @@ async function rawForkLibrary(serialization) {
 }
 
 export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only } = {}) {
-  const ids = Object.keys(libraries).filter((id) => !only || only.includes(id));
-  const rot = run % ids.length;
-  const order = [...ids.slice(rot), ...ids.slice(0, rot)];
-  const rows = [];
-  for (const id of order) {
-    const made = await libraries[id]();
-    if (made.skipped) {
-      log(`  ${id}: skipped: ${made.skipped}`);
-      rows.push(skippedRow(id, made.skipped));
-      continue;
-    }
-    const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
-    try {
+  const rows = await timeLibraries(libraries, {
+    ids: Object.keys(libraries).filter((id) => !only || only.includes(id)),
+    run,
+    plan(id) {
+      const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
       // Half the measured count first, for every library: V8 optimizes a long per-element path (ours)
       // only after ~100k elements, a short one sooner; the clock should see each at its steady rate.
-      await made.run(quick ? Math.min(count, 200) : Math.ceil(count / 2));
-      const { ms, cpuCores, result } = await measure(() => made.run(count));
-      const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum: incChecksum(count), ms, cpuCores });
-      log(`  ${id}: ${Math.round(r.value).toLocaleString('en-US')} elements/s${r.ok ? '' : '  WRONG RESULT'}`);
-      rows.push(r);
-    } finally {
-      await made.close?.();
-    }
-  }
+      return { count, warm: quick ? Math.min(count, 200) : Math.ceil(count / 2) };
+    },
+    describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
+  });
   return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH }, rows };
 }
 

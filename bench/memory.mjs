@@ -5,7 +5,7 @@
 //   node --expose-gc bench/memory.mjs --child --lib=ours --n=1000000 --budget=8000
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { emitResult, isMain, log, parseArgs, sleep } from './lib/common.mjs';
+import { emitResult, isMain, log, parseArgs, rotated, sleep } from './lib/common.mjs';
 
 const WORKERS = 2;
 const SIZE = 1024;
@@ -173,11 +173,8 @@ function runChild(lib, n, budget) {
 }
 
 export async function runOnce({ quick = false, n = quick ? 20_000 : 1_000_000, budget = quick ? 1_000 : 8_000, run = 0 } = {}) {
-  const ids = Object.keys(libraries);
-  const rot = run % ids.length;
-  const order = [...ids.slice(rot), ...ids.slice(0, rot)];
   const rows = [];
-  for (const id of order) {
+  for (const id of rotated(Object.keys(libraries), run)) {
     const r = await runChild(id, n, budget);
     log(`  ${id}: +${r.value.toFixed(1)} MiB peak RSS (baseline ${r.baselineMiB.toFixed(0)} MiB), ${r.count} elements done${r.ok ? '' : '  WRONG RESULT'}`);
     rows.push(r);

@@ -5,7 +5,7 @@
 //   node bench/pipeline.mjs [--quick] [--n=1000] [--run=0] [--threads=2]
 import Piscina from 'piscina';
 import * as lib from '../dist/esm/index.js';
-import { chunks, cores, drain, emitResult, isMain, log, measure, parseArgs, range, row, skippedRow, tryScheduler, windowed } from './lib/common.mjs';
+import { chunks, cores, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
 
 const { fromIterable, mapParallel, task } = lib;
 const pipelineUrl = new URL('./workers/pipeline.mjs', import.meta.url);
@@ -117,27 +117,16 @@ export async function runOnce({ quick = false, n = quick ? 64 : 1000, run = 0, t
     };
   }
 
-  const order = Object.keys(libraries).filter((id) => !only || only.includes(id));
-  const rot = run % order.length;
-  const rows = [];
-  for (const id of [...order.slice(rot), ...order.slice(0, rot)]) {
-    const made = await libraries[id]();
-    if (made.skipped) {
-      log(`  ${id}: skipped: ${made.skipped}`);
-      rows.push(skippedRow(id, made.skipped));
-      continue;
-    }
-    try {
+  const rows = await timeLibraries(libraries, {
+    ids: Object.keys(libraries).filter((id) => !only || only.includes(id)),
+    run,
+    plan(id, made) {
       const count = made.n ?? n;
-      if (id !== 'sequential') await made.run(quick ? WORKERS : 2 * WORKERS); // start and warm the workers
-      const { ms, cpuCores, result } = await measure(() => made.run(count));
-      const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum: (count * (count - 1)) / 2, ms, cpuCores });
-      log(`  ${id}: ${r.value.toFixed(1)} items/s, ${count} items in ${(ms / 1000).toFixed(2)} s, CPU ${cpuCores.toFixed(2)} cores${r.ok ? '' : '  WRONG RESULT'}`);
-      rows.push(r);
-    } finally {
-      await made.close?.();
-    }
-  }
+      // start and warm the workers (the sequential loop has none)
+      return { count, warm: id === 'sequential' ? 0 : quick ? WORKERS : 2 * WORKERS, expectedSum: (count * (count - 1)) / 2 };
+    },
+    describe: (r, count) => `${r.value.toFixed(1)} items/s, ${count} items in ${(r.ms / 1000).toFixed(2)} s, CPU ${r.cpuCores.toFixed(2)} cores`,
+  });
   return { scenario: meta.id, params: { n, nSequential: nSeq, workers: WORKERS, batch: BATCH, poolThreads: threads, cores, scheduler: schedulerKind, ...P, bounds: bounds(P) }, rows };
 }
 

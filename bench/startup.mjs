@@ -5,7 +5,7 @@
 //   node bench/startup.mjs --child --lib=ours-thread
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { emitResult, isMain, log, parseArgs } from './lib/common.mjs';
+import { emitResult, isMain, log, parseArgs, rotated } from './lib/common.mjs';
 
 const WORKERS = 2;
 const tasksUrl = new URL('./workers/tasks.mjs', import.meta.url);
@@ -106,10 +106,8 @@ function runChild(id) {
 }
 
 export async function runOnce({ run = 0 } = {}) {
-  const ids = Object.keys(libraries);
-  const rot = run % ids.length;
   const rows = [];
-  for (const id of [...ids.slice(rot), ...ids.slice(0, rot)]) {
+  for (const id of rotated(Object.keys(libraries), run)) {
     const r = await runChild(id);
     log(r.skipped ? `  ${id}: skipped: ${r.skipped}` : `  ${id}: ${r.value.toFixed(1)} ms${r.ok ? '' : '  WRONG RESULT'}`);
     rows.push(r);

@@ -25,9 +25,10 @@ writeFileSync(
     'exports.importModule = (url) => import(url);\n',
 );
 // The entries a Node worker thread or child process starts on: the runtime and what it imports,
-// bundled into one CommonJS file each. A new thread loads one CommonJS file in ~2 ms and the dozen
-// ES modules it is made of in ~15 ms, which is most of what a cold stage spends beyond Node's own
-// start-up. (The ES module entries tsc wrote stay, for bundlers and for reading.)
+// bundled into one CommonJS file each. A new thread loads it in about the time a bare thread takes,
+// and the dozen ES modules it is made of ~20 ms later (`node bench/entry-load.mjs`), which was most
+// of what a cold stage spent beyond Node's own start-up. (The ES module entries tsc wrote stay, for
+// bundlers and for reading.)
 const { build } = await import('esbuild');
 for (const name of ['node-thread-entry', 'node-process-entry']) {
   await build({

@@ -41,4 +41,13 @@ describe('bench:quick', () => {
       for (const row of scenario.rows) if (row.skipped) expect(row.skipped).toMatch(/^(thread|process) scheduler not available$/);
     }
   });
+
+  it('bench/entry-load.mjs starts a thread on each form of the worker entry (each says hello)', { timeout: 60_000 }, async () => {
+    const { stdout } = await exec(process.execPath, ['bench/entry-load.mjs', '--samples=1'], { cwd: root });
+    const lines = stdout.split('\n');
+    for (const form of ['bare thread', 'ES modules (node-thread-entry.js)', 'one CommonJS bundle (node-thread-entry.cjs)']) {
+      const line = lines.find((l) => l.startsWith(form));
+      expect(line, form).toMatch(/: median \d+\.\d ms/);
+    }
+  });
 });

@@ -173,3 +173,38 @@ export function row(id, value, { count, expected, sum, expectedSum, ...extra } =
 }
 
 export const skippedRow = (id, reason) => ({ id, skipped: reason });
+
+/** `ids` in an order that rotates with the run, so that no library always goes first (or last). */
+export function rotated(ids, run) {
+  const rot = run % ids.length;
+  return [...ids.slice(rot), ...ids.slice(0, rot)];
+}
+
+/**
+ * The in-process timing of the rate scenarios (dispatch, cpu, pipeline): each library in turn is
+ * made, warmed, timed over its count of elements, checked and closed. `plan(id, made)` gives the
+ * run's `{ count, warm, expectedSum }` (the sum defaults to that of `x + 1`); `describe(r, count)`
+ * the tail of the library's log line.
+ */
+export async function timeLibraries(libraries, { ids = Object.keys(libraries), run, plan, describe }) {
+  const rows = [];
+  for (const id of rotated(ids, run)) {
+    const made = await libraries[id]();
+    if (made.skipped) {
+      log(`  ${id}: skipped: ${made.skipped}`);
+      rows.push(skippedRow(id, made.skipped));
+      continue;
+    }
+    const { count, warm, expectedSum = incChecksum(count) } = plan(id, made);
+    try {
+      if (warm > 0) await made.run(warm);
+      const { ms, cpuCores, result } = await measure(() => made.run(count));
+      const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum, ms, cpuCores });
+      log(`  ${id}: ${describe(r, count)}${r.ok ? '' : '  WRONG RESULT'}`);
+      rows.push(r);
+    } finally {
+      await made.close?.();
+    }
+  }
+  return rows;
+}

@@ -116,7 +116,7 @@ class StageRun<T, R> implements LeaseSink {
   private readonly open: Slot[] = [];
   /** Elements a slot may hold queued behind its batch in work: the scheduler's prefetch (0 with a timeout). */
   private prefetch = 0;
-  /** Jobs one slot may hold: see {@link capacityFor}. */
+  /** Jobs one slot may hold, a batch in work and those queued behind it: see {@link capacityFor}. */
   private slotCap = 1;
   private slotsOpen = 0;
   /** In-process serial execution (sync scheduler): one element in work at a time. */
@@ -181,7 +181,7 @@ class StageRun<T, R> implements LeaseSink {
     this.openSlots();
     if (this.state !== State.Running) return;
 
-    const capacity = this.o.workers * this.slotCapacity() + this.o.maxsize;
+    const capacity = this.o.workers * this.slotCap + this.o.maxsize;
     if (isPullObservable(source)) {
       this.upLine = new CreditLine(0);
       this.granted = capacity;
@@ -329,11 +329,6 @@ class StageRun<T, R> implements LeaseSink {
     return typeof this.batch === 'number' ? this.batch : this.batch.size;
   }
 
-  /** Jobs one slot may hold: a batch in work and the prefetched ones behind it. */
-  private slotCapacity(): number {
-    return this.slotCap;
-  }
-
   /**
    * A batch in work and, behind it, `prefetch` elements rounded up to whole batches: 4 batches of 1
    * by default, or one batch of 256. One queued batch is all a large batch needs to hide the round
@@ -363,7 +358,7 @@ class StageRun<T, R> implements LeaseSink {
         while (this.queue.length > 0 && this.open.length > 0 && this.state === State.Running) {
           if (this.serial && this.inWork > 0) break;
           const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
-          const room = this.slotCapacity() - slot.busy;
+          const room = this.slotCap - slot.busy;
           if (room <= 0) {
             this.unlist(slot); // the automatic batch shrank below what this slot holds
             continue;
@@ -383,7 +378,7 @@ class StageRun<T, R> implements LeaseSink {
           }
           slot.busy += n;
           this.inWork += n;
-          if (slot.busy >= this.slotCapacity()) this.unlist(slot);
+          if (slot.busy >= this.slotCap) this.unlist(slot);
           slot.batches?.push({ sentAt: performance.now(), remaining: n });
           slot.lease.run(jobs);
         }
@@ -405,7 +400,7 @@ class StageRun<T, R> implements LeaseSink {
     this.inWork--;
     slot.busy--;
     if (slot.batches) this.adaptBatch(slot);
-    if (slot.listed || slot.ending || this.state > State.Completing || slot.busy >= this.slotCapacity()) return;
+    if (slot.listed || slot.ending || this.state > State.Completing || slot.busy >= this.slotCap) return;
     slot.listed = true;
     this.open.push(slot);
   }

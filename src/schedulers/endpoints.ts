@@ -53,8 +53,8 @@ export interface WorkerLike {
 
 /**
  * The URL of one of the worker entry files in dist/esm/worker: each is the runtime bundled into one
- * CommonJS file by scripts/build.mjs, which a new thread or process loads several times faster than
- * the dozen ES modules it is built from (the first result of a cold stage comes that much sooner).
+ * CommonJS file by scripts/build.mjs, which a new thread loads in about the time a bare thread takes,
+ * ~20 ms sooner than the dozen ES modules it is built from (`node bench/entry-load.mjs`).
  */
 function entryUrl(file: string): URL {
   // The CommonJS build launches the same entry: one runtime, whichever build started the pool.

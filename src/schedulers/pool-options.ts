@@ -7,6 +7,21 @@ export const POOL_DEFAULTS = Object.freeze({
   prefetch: 4,
 });
 
+/** What both pools take from their options, with the defaults applied (`workers` stays optional). @internal */
+export function poolSettings(o: { workers?: number; cancelGrace?: number; startTimeout?: number; prefetch?: number }): {
+  workers: number | undefined;
+  cancelGrace: number;
+  startTimeout: number;
+  prefetch: number;
+} {
+  return {
+    workers: o.workers,
+    cancelGrace: o.cancelGrace ?? POOL_DEFAULTS.cancelGrace,
+    startTimeout: o.startTimeout ?? POOL_DEFAULTS.startTimeout,
+    prefetch: o.prefetch ?? POOL_DEFAULTS.prefetch,
+  };
+}
+
 /** Checks a scheduler's options object: known keys only, each of the right kind. @internal */
 export function checkPoolOptions(scheduler: string, options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined || options === null) return {};

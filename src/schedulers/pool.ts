@@ -32,16 +32,15 @@ import {
   type WireRole,
   type WireWork,
 } from '../worker/protocol.js';
-import type { Endpoint, ExitInfo, Spawn } from './endpoints.js';
+import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './endpoints.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
 
 /** What a thread or process scheduler hands its pool. */
 export interface PoolConfig {
   readonly kind: 'thread' | 'process';
-  /** Pool size; undefined: `defaultSize()`. */
+  /** Pool size; undefined: the CPUs this process may use (`defaultPoolSize`). */
   readonly workers: number | undefined;
-  readonly defaultSize: () => number | Promise<number>;
   readonly cancelGrace: number;
   readonly startTimeout: number;
   readonly prefetch: number;
@@ -92,7 +91,7 @@ export class WorkerPool implements Scheduler {
   private async prepare(): Promise<void> {
     while (this.closing) await this.closing;
     if (this.size === undefined) {
-      this.sizing ??= Promise.resolve(this.config.defaultSize()).then(
+      this.sizing ??= defaultPoolSize().then(
         (n) => void (this.size ??= n),
         () => void (this.size ??= 1),
       );

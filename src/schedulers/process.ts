@@ -1,6 +1,6 @@
-import { childProcessWorker, defaultPoolSize, isNode } from './endpoints.js';
+import { childProcessWorker, isNode } from './endpoints.js';
 import { InvalidOptionError } from '../errors.js';
-import { checkPoolOptions, POOL_DEFAULTS } from './pool-options.js';
+import { checkPoolOptions, poolSettings } from './pool-options.js';
 import { WorkerPool } from './pool.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -59,11 +59,7 @@ export function processScheduler(options?: ProcessSchedulerOptions): Scheduler {
   const o = checkPoolOptions('processScheduler', options, KNOWN) as ProcessSchedulerOptions;
   return new WorkerPool({
     kind: 'process',
-    workers: o.workers,
-    defaultSize: defaultPoolSize,
-    cancelGrace: o.cancelGrace ?? POOL_DEFAULTS.cancelGrace,
-    startTimeout: o.startTimeout ?? POOL_DEFAULTS.startTimeout,
-    prefetch: o.prefetch ?? POOL_DEFAULTS.prefetch,
+    ...poolSettings(o),
     spawn: isNode()
       ? childProcessWorker({ execArgv: o.execArgv, env: o.env })
       : () => {

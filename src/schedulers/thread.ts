@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
-import { appWorker, defaultPoolSize, isNode, nodeThread, type Spawn, type WorkerLike } from './endpoints.js';
-import { checkPoolOptions, POOL_DEFAULTS } from './pool-options.js';
+import { appWorker, isNode, nodeThread, type Spawn, type WorkerLike } from './endpoints.js';
+import { checkPoolOptions, poolSettings } from './pool-options.js';
 import { WorkerPool } from './pool.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -88,11 +88,7 @@ export function threadScheduler(options?: ThreadSchedulerOptions): Scheduler {
   }
   return new WorkerPool({
     kind: 'thread',
-    workers: o.workers,
-    defaultSize: defaultPoolSize,
-    cancelGrace: o.cancelGrace ?? POOL_DEFAULTS.cancelGrace,
-    startTimeout: o.startTimeout ?? POOL_DEFAULTS.startTimeout,
-    prefetch: o.prefetch ?? POOL_DEFAULTS.prefetch,
+    ...poolSettings(o),
     spawn,
     startHint: o.createWorker ? 'does the worker file call expose() from rxjs-parallel/worker?' : undefined,
   });

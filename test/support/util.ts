@@ -1,4 +1,6 @@
 import { Observable } from 'rxjs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -41,3 +43,19 @@ export function random(seed: number): () => number {
 
 /** One turn of the event loop (not a delay: nothing waits on the clock). */
 export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs a script in a fresh Node process; resolves with its exit and output once every holder of
+ * its stdout and stderr has closed them (so a child it leaves behind is waited for too).
+ */
+export function runNode(script: URL, args: string[] = []): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}

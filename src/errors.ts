@@ -15,8 +15,9 @@ export abstract class ParallelError extends Error {
 }
 
 /**
- * An element took longer than the stage's `timeout`. Its `ctx.signal` was aborted.
- * With `onError: 'skip'` this is pypeln's per-element timeout.
+ * An element took longer than the stage's `timeout` (its `ctx.signal` was aborted), or a worker's
+ * `onStart` or `onEnd` did not finish within its scheduler's `startTimeout` / `endTimeout`.
+ * With `onError: 'skip'` an element's timeout is pypeln's per-element timeout.
  */
 export class TaskTimeoutError extends ParallelError {
   override readonly name = 'TaskTimeoutError' as const;
@@ -24,12 +25,18 @@ export class TaskTimeoutError extends ParallelError {
   constructor(
     /** Stage that timed out. */
     readonly stage: string,
-    /** The element that timed out. */
+    /** The element that timed out; `[]` for `onStart` and `onEnd`. */
     readonly elementIndex: ElementIndex,
-    /** The stage's `timeout`, in ms. */
+    /** The limit that was reached, in ms. */
     readonly timeout: number,
+    /** What did not finish in time: an element's `fn` (the default), or a worker's `onStart` or `onEnd`. */
+    readonly phase: 'fn' | 'onStart' | 'onEnd' = 'fn',
   ) {
-    super(`Stage "${stage}": element [${elementIndex.join(', ')}] did not finish within ${timeout} ms`);
+    super(
+      phase === 'fn'
+        ? `Stage "${stage}": element [${elementIndex.join(', ')}] did not finish within ${timeout} ms`
+        : `Stage "${stage}": ${phase} did not finish within ${timeout} ms`,
+    );
   }
 }
 
@@ -143,10 +150,10 @@ export class BufferOverflowError extends ParallelError {
 }
 
 /** Where a {@link StageError} came from. */
-export type StagePhase = 'fn' | 'onStart' | 'onEnd' | 'onError';
+export type StagePhase = 'fn' | 'onStart' | 'onEnd' | 'onError' | 'partitionBy';
 
 /**
- * An error thrown by a stage's `fn`, `onStart`, `onEnd` or `onError`, with the stage and element it
+ * An error thrown by a stage's `fn`, `onStart`, `onEnd`, `onError` or `partitionBy`, with the stage and element it
  * came from. The original is `cause`; from a thread or process it keeps its class name, message,
  * stack and own `cause` chain.
  */
@@ -167,6 +174,26 @@ export class StageError extends ParallelError {
   }
 }
 
+/**
+ * `ordered()` cannot restore source order: nothing before it can be reordered (no rxjs-parallel
+ * stage and no `fromIterable` upstream), or an operator between it and the stages before it emits
+ * asynchronously (it delays or merges: `delay`, `mergeMap`, `bufferTime`...), so the order it sees
+ * is that operator's. Raised at subscribe in the first case, at the first value that operator
+ * emits on its own in the second, before any value is passed on out of order.
+ */
+export class OrderingError extends ParallelError {
+  override readonly name = 'OrderingError' as const;
+  readonly code = 'ERR_ORDERING' as const;
+  constructor(
+    /** The chain from `ordered()` up, as far as it could be followed, e.g. `ordered() ← <operator> ← mapParallel#1`. */
+    readonly chain: string,
+    /** Why the order cannot be restored, in words. */
+    readonly reason: string,
+  ) {
+    super(`ordered() cannot restore source order over ${chain}: ${reason}`);
+  }
+}
+
 /** An operator was called with an option it cannot take. Thrown when the operator is called. */
 export class InvalidOptionError extends ParallelError {
   override readonly name = 'InvalidOptionError' as const;
@@ -183,9 +210,30 @@ export class InvalidOptionError extends ParallelError {
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+/**
+ * What was thrown, in words, for a message. Never throws: any value may be thrown (a null-prototype
+ * object, one whose `toString` throws, a symbol, a revoked proxy).
+ */
+export function describe(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return `a thrown ${typeof error}`;
+    }
+  }
+}
+
+/** `value instanceof ParallelError`, false for a value whose prototype cannot even be read (a revoked proxy). */
+export function isParallelError(value: unknown): value is ParallelError {
+  try {
+    return value instanceof ParallelError;
+  } catch {
+    return false;
+  }
 }
 
 /** `0 (number)`, `"4" (string)`, `[object Object] (object)` — what validation messages show. */
@@ -197,7 +245,7 @@ export function show(value: unknown): string {
   try {
     text = typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
   } catch {
-    text = Object.prototype.toString.call(value);
+    text = describe(value);
   }
   return `\`${text}\` (${typeof value})`;
 }

@@ -2,6 +2,7 @@ import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { JobContext } from '../core/job-context.js';
 import { isTaskRef, loadTask, type Work } from '../core/task.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import { loadError } from './ship.js';
 
 /**
  * Runs `fn` in this event loop, as async tasks: the default scheduler, for I/O-bound work.
@@ -116,6 +117,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
+/** A TaskRef that cannot be loaded fails as it does on a thread or process: a `WorkerFunctionError`, not an onStart failure. */
 async function resolveWork(work: Work): Promise<(...args: any[]) => unknown> {
-  return isTaskRef(work) ? loadTask(work) : (work as (...args: any[]) => unknown);
+  if (!isTaskRef(work)) return work as (...args: any[]) => unknown;
+  try {
+    return await loadTask(work);
+  } catch (error) {
+    throw loadError(work, error);
+  }
 }

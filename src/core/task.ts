@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { importModule } from '../internal/import-module.js';
+import { importTaskModule } from '../internal/task-module.js';
 import type { Context, EndContext, StartContext } from './context.js';
 
 const kTaskRef = Symbol.for('rxjs-parallel.TaskRef');
@@ -70,7 +70,7 @@ export function describeWork(work: unknown): string {
 }
 
 function looksLikeModule(text: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('/') || text.startsWith('.') || /\.[cm]?[jt]s$/.test(text);
+  return /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('/') || text.startsWith('.') || /\.(?:[cm]?[jt]s|tsx)$/.test(text);
 }
 
 function toModuleUrl(spec: string | URL): string {
@@ -109,7 +109,7 @@ export async function loadTask(ref: TaskRef): Promise<(...args: any[]) => unknow
   }
   let loading = moduleCache.get(ref.module);
   if (!loading) {
-    loading = importModule(ref.module) as Promise<Record<string, unknown>>;
+    loading = importTaskModule(ref.module);
     moduleCache.set(ref.module, loading);
     loading.catch(() => moduleCache.delete(ref.module!));
   }

@@ -35,13 +35,21 @@ export type EndFn<Res = any> = ((ctx: EndContext<Res>) => unknown) | TaskRef<End
  * or `task(name)` for a function an app-owned worker file registered with `expose({ name })`.
  * The same ref runs on every scheduler: the task and sync schedulers import it in-process.
  *
+ * The module may be TypeScript: where Node cannot load it itself (vitest, a worker thread of a
+ * `tsx` process), it is loaded through tsx (`npm i -D tsx`). A `./tasks.js` that does not exist
+ * loads `./tasks.ts`, and the reverse, so one URL serves `src/` and the compiled output.
+ *
  * ```ts
  * const score = task<Row, number>(new URL('./tasks.js', import.meta.url), 'score');
  * src$.pipe(mapParallel(score, { scheduler: 'thread', workers: 2 }));
  * ```
- * @param moduleOrName A `URL`, a `file:`/`http(s):` URL string or an absolute path; or, alone, an exposed name.
+ * @param moduleOrName A `URL`, a `file:`/`http(s):` URL string or an absolute path of a JavaScript
+ *   or TypeScript module; or, alone, an exposed name.
  * @param exportName The export to call (default: `'default'`).
- * @returns A serialisable {@link TaskRef}.
+ * @returns A serialisable {@link TaskRef}. A ref that cannot be loaded (no such module or export, a
+ *   module that throws while it loads, TypeScript without tsx) fails its stage with a
+ *   `WorkerFunctionError` on every scheduler.
+ * @see docs/workers.md, "Which functions can run in a worker" and "TypeScript task modules".
  */
 export function task<In = unknown, Out = unknown>(moduleOrName: string | URL, exportName?: string): TaskRef<In, Out> {
   if (exportName === undefined && typeof moduleOrName === 'string' && !looksLikeModule(moduleOrName)) {

@@ -52,3 +52,19 @@ describe('a TypeScript project using .ts TaskRefs', () => {
     expect(stdout.trim().split('\n')).toEqual(scored);
   }, 120_000);
 });
+
+describe('docs/workers.md', () => {
+  // Its TypeScript snippets are excerpts of the fixture project, marked `<!-- excerpt: path -->`.
+  const doc = readFileSync(join(root, 'docs/workers.md'), 'utf8');
+  const excerpts = [...doc.matchAll(/<!-- excerpt: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+
+  it('quotes the fixture project', () => {
+    expect(excerpts.length).toBeGreaterThan(0);
+  });
+
+  for (const [i, [, file, code]] of excerpts.entries()) {
+    it(`excerpt ${i + 1} is in ${file}`, () => {
+      expect(readFileSync(join(root, file), 'utf8')).toContain(code);
+    });
+  }
+});

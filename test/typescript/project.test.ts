@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/ts-project', import.meta.url));
-// The project's commands run as a user's would: without the outer vitest's variables (the project's
-// vitest would think it runs inside a worker of ours), nor those `npm test` sets for this repository.
+// The project's commands run as a user's would: without the variables that the outer vitest and
+// `npm test` set for this repository.
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|npm_)/i.test(key)));
 const schedulers = ['task', 'sync', 'thread', 'process'];
 const scored = schedulers.map((scheduler) => `${scheduler} [3,6,9]`);

@@ -99,6 +99,9 @@ function tsx(): Promise<ScopedImport> {
     registering = (async () => {
       // Both are needed: the ESM loader compiles the module, and a `.ts` file that is CommonJS (a
       // package without `"type": "module"`) requires its own imports through the CommonJS one.
+      // Always the ES module build of tsx's API, from either of ours: its CommonJS build of
+      // `tsx/esm/api` registers a loader file that does not exist (tsx 4.23.15).
+      // Resolved from this file: tsx is our optional peer, installed beside us.
       const [esm, cjs]: any[] = await Promise.all([importModule('tsx/esm/api'), importModule('tsx/cjs/api')]);
       cjs.register({ namespace: NAMESPACE });
       const api = esm.register({ namespace: NAMESPACE });

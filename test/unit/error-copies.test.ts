@@ -1,6 +1,6 @@
 // `instanceof` across copies of the library: its CommonJS and ES module builds in one process (the
 // dual-package hazard), and two installs of it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,16 @@ describe('error classes across the CommonJS and ES module builds', () => {
     expect(own instanceof DatabaseStageError).toBe(true);
     expect(own instanceof cjs.StageError).toBe(true);
     expect(own instanceof cjs.TaskTimeoutError).toBe(false);
+  });
+
+  it('instanceof still narrows in TypeScript (checked by tsc -p test/tsconfig.json)', () => {
+    const caught: unknown = new cjs.TaskTimeoutError('stage', [0], 10);
+    if (caught instanceof esm.TaskTimeoutError) expectTypeOf(caught.timeout).toEqualTypeOf<number>();
+    if (caught instanceof esm.ParallelError) expectTypeOf(caught.code).toEqualTypeOf<string>();
+    const either = caught as esm.StageError | esm.TaskTimeoutError;
+    if (either instanceof esm.StageError) expectTypeOf(either).toEqualTypeOf<esm.StageError>();
+    else expectTypeOf(either).toEqualTypeOf<esm.TaskTimeoutError>();
+    expect(caught instanceof esm.TaskTimeoutError).toBe(true);
   });
 
   it('things that are not errors are instanceof none of them', () => {

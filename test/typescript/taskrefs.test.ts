@@ -12,9 +12,12 @@ const schedulers = ['task', 'sync', 'thread', 'process'];
 const lines = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line));
 
 describe('a TaskRef to a .ts module, in a process without a TypeScript loader', () => {
-  it('runs on every scheduler, named by its source name (tasks.ts) or its compiled name (tasks.js), and the process exits', async () => {
+  it.each([
+    ['ES module', ownBuild],
+    ['CommonJS', ownBuild.replace(/\/esm\/index\.js$/, '/cjs/index.js')],
+  ])('runs on every scheduler from the %s build, named by its source name (tasks.ts) or its compiled name (tasks.js), and the process exits', async (_, build) => {
     // runNode resolves when the process has exited: a handle left open (tsx's loader) shows up as a timeout.
-    const { code, stdout, stderr } = await runNode(script, [ownBuild]);
+    const { code, stdout, stderr } = await runNode(script, [build]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const expected = ['source', 'compiled'].flatMap((spelling) => schedulers.map((scheduler) => ({ spelling, scheduler, values: [3, 6, 9] })));

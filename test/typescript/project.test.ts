@@ -37,9 +37,9 @@ describe('a TypeScript project using .ts TaskRefs', () => {
     await run(bin('vitest'), ['run', '--reporter=json', `--outputFile=${report}`]);
     const { numPassedTests, numFailedTests, testResults } = JSON.parse(readFileSync(report, 'utf8'));
     const titles = testResults.flatMap((file: { assertionResults: { fullName: string }[] }) => file.assertionResults.map((test) => test.fullName));
-    expect(titles).toHaveLength(8);
+    expect(titles).toHaveLength(12);
     for (const scheduler of schedulers) expect(titles).toContain(`a TaskRef to a .ts module on ${scheduler} runs`);
-    expect({ numPassedTests, numFailedTests }).toEqual({ numPassedTests: 8, numFailedTests: 0 });
+    expect({ numPassedTests, numFailedTests }).toEqual({ numPassedTests: 12, numFailedTests: 0 });
   }, 120_000);
 
   it('runs its script with tsx', async () => {

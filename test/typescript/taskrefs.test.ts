@@ -15,13 +15,13 @@ describe('a TaskRef to a .ts module, in a process without a TypeScript loader', 
   it.each([
     ['ES module', ownBuild],
     ['CommonJS', ownBuild.replace(/\/esm\/index\.js$/, '/cjs/index.js')],
-  ])('runs on every scheduler from the %s build, named by its source name (tasks.ts) or its compiled name (tasks.js), and the process exits', async (_, build) => {
+  ])('runs on every scheduler from the %s build, named by its source name (tasks.ts) or its compiled name (tasks.js), ES module or CommonJS; the process imports nothing else through tsx, and exits', async (_, build) => {
     // runNode resolves when the process has exited: a handle left open (tsx's loader) shows up as a timeout.
     const { code, stdout, stderr } = await runNode(script, [build]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const expected = ['source', 'compiled'].flatMap((spelling) => schedulers.map((scheduler) => ({ spelling, scheduler, values: [3, 6, 9] })));
-    expect(lines(stdout)).toEqual(expected);
+    const expected = ['source', 'compiled', 'commonjs'].flatMap((spelling) => schedulers.map((scheduler) => ({ spelling, scheduler, values: [3, 6, 9] })));
+    expect(lines(stdout)).toEqual([...expected, { native: 'ERR_UNKNOWN_FILE_EXTENSION' }]);
   });
 
   describe('without tsx installed beside the library', () => {
@@ -36,9 +36,11 @@ describe('a TaskRef to a .ts module, in a process without a TypeScript loader', 
       expect(stderr).toBe('');
       expect(code).toBe(0);
       const results = lines(stdout);
-      expect(results).toHaveLength(8);
+      expect(results.pop()).toEqual({ native: 'ERR_UNKNOWN_FILE_EXTENSION' });
+      expect(results).toHaveLength(12);
+      const modules: Record<string, string> = { source: 'ts-project/src/tasks.ts', compiled: 'ts-project/src/tasks.js', commonjs: 'ts-commonjs/tasks.ts' };
       for (const { spelling, scheduler, error } of results) {
-        const ref = `${new URL(`../fixtures/ts-project/src/tasks.${spelling === 'source' ? 'ts' : 'js'}`, import.meta.url).href}#score`;
+        const ref = `${new URL(`../fixtures/${modules[spelling]}`, import.meta.url).href}#score`;
         expect(error, `${spelling} on ${scheduler}`).toMatchObject({ name: 'WorkerFunctionError', isWorkerFunctionError: true, functionName: ref });
         expect(error.message).toContain(ref);
         expect(error.message).toContain('npm i -D tsx');

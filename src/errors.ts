@@ -8,11 +8,32 @@
 /** An element's position in the source, one level more for each flatMap it came out of. */
 export type ElementIndex = readonly number[];
 
-/** The base of every rxjs-parallel error. */
+/** Where a class keeps its brand (an own static property, so that a subclass made elsewhere has none). */
+const kBrand = Symbol.for('rxjs-parallel.errorBrand');
+
+/**
+ * The base of every rxjs-parallel error.
+ *
+ * `instanceof` works across copies of the library: its CommonJS and ESM builds loaded in one process
+ * (the dual-package hazard), or two installs of it. Each class puts a brand on its prototype, a
+ * symbol from the global registry (`Symbol.for('rxjs-parallel.error.StageError')`...) that every
+ * copy shares, and `instanceof` checks it when the prototype chain alone says no. A subclass keeps
+ * its superclasses' brands, so `instanceof ParallelError` holds for every error of every copy,
+ * while `new StageError(...) instanceof TaskTimeoutError` stays false. A class of your own that
+ * extends one of these is checked by its prototype chain only.
+ */
 export abstract class ParallelError extends Error {
   /** Stable, machine-readable identifier of the error class. */
   abstract readonly code: string;
+
+  /** `value instanceof ThisClass`, for an error made by this copy of the library or another one. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(this, kBrand)) return false;
+    return (value as Record<symbol, unknown>)[(this as unknown as Record<symbol, symbol>)[kBrand]] === true;
+  }
 }
+brand(ParallelError, 'ParallelError');
 
 /**
  * An element took longer than the stage's `timeout` (its `ctx.signal` was aborted), or a worker's
@@ -39,6 +60,7 @@ export class TaskTimeoutError extends ParallelError {
     );
   }
 }
+brand(TaskTimeoutError, 'TaskTimeoutError');
 
 /**
  * A worker thread or process ended while it held an element (it exited, was killed, or failed to
@@ -87,10 +109,14 @@ export class WorkerCrashedError extends ParallelError {
     );
   }
 }
+brand(WorkerCrashedError, 'WorkerCrashedError');
 
 /**
- * A function cannot run in a worker thread or process: a plain function sent there must be
- * self-contained (no closure, no outside name), or the worker could not find a `task()` export.
+ * A stage's function cannot be shipped or loaded, the same class on every scheduler: a plain
+ * function sent to a thread or process is not self-contained (a closure, an outside name), or a
+ * `task()` ref cannot be loaded (its module is missing, has no such export, throws while it loads,
+ * is TypeScript that no loader can compile), or names nothing registered with `expose()`.
+ * It is not an element failure: the stream fails with it whatever `onError` and `retries` say.
  */
 export class WorkerFunctionError extends ParallelError {
   override readonly name = 'WorkerFunctionError' as const;
@@ -105,6 +131,7 @@ export class WorkerFunctionError extends ParallelError {
     super(`Cannot run "${functionName}" in a worker: ${reason}`, options);
   }
 }
+brand(WorkerFunctionError, 'WorkerFunctionError');
 
 /**
  * An element could not be sent to a worker thread or process, or its result could not be sent
@@ -131,6 +158,7 @@ export class UncloneableValueError extends ParallelError {
     );
   }
 }
+brand(UncloneableValueError, 'UncloneableValueError');
 
 /** A push upstream outran a stage with `overflow: 'error'`: more than `maxsize` items queued. */
 export class BufferOverflowError extends ParallelError {
@@ -148,6 +176,7 @@ export class BufferOverflowError extends ParallelError {
     );
   }
 }
+brand(BufferOverflowError, 'BufferOverflowError');
 
 /** Where a {@link StageError} came from. */
 export type StagePhase = 'fn' | 'onStart' | 'onEnd' | 'onError' | 'partitionBy';
@@ -173,6 +202,7 @@ export class StageError extends ParallelError {
     super(`Stage "${stage}": ${phase} failed${where}: ${describe(cause)}`, { cause });
   }
 }
+brand(StageError, 'StageError');
 
 /**
  * `ordered()` cannot restore source order: nothing before it can be reordered (no rxjs-parallel
@@ -193,6 +223,7 @@ export class OrderingError extends ParallelError {
     super(`ordered() cannot restore source order over ${chain}: ${reason}`);
   }
 }
+brand(OrderingError, 'OrderingError');
 
 /** An operator was called with an option it cannot take. Thrown when the operator is called. */
 export class InvalidOptionError extends ParallelError {
@@ -208,6 +239,14 @@ export class InvalidOptionError extends ParallelError {
   ) {
     super(`Expected \`${option}\` to be ${expected}, got ${show(received)}`);
   }
+}
+brand(InvalidOptionError, 'InvalidOptionError');
+
+/** Marks `cls` (and, through its prototype, every instance) with the brand of `name`. */
+function brand(cls: abstract new (...args: any[]) => ParallelError, name: string): void {
+  const symbol = Symbol.for(`rxjs-parallel.error.${name}`);
+  Object.defineProperty(cls, kBrand, { value: symbol });
+  Object.defineProperty(cls.prototype, symbol, { value: true });
 }
 
 /**

@@ -5,6 +5,7 @@ import { isTaskRef, loadTask, type Work } from '../core/task.js';
 import { TaskTimeoutError } from '../errors.js';
 import { checkMilliseconds, unrefTimer } from './timers.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import { loadError } from './ship.js';
 
 /** Options of {@link taskScheduler} and {@link syncScheduler}. */
 export interface InProcessSchedulerOptions {
@@ -255,6 +256,12 @@ function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
   return typeof then === 'function' ? then : undefined;
 }
 
+/** A TaskRef that cannot be loaded fails as it does on a thread or process: a `WorkerFunctionError`, not an onStart failure. */
 async function resolveWork(work: Work): Promise<Fn> {
-  return isTaskRef(work) ? loadTask(work) : (work as Fn);
+  if (!isTaskRef(work)) return work as Fn;
+  try {
+    return await loadTask(work);
+  } catch (error) {
+    throw loadError(work, error);
+  }
 }

@@ -41,6 +41,7 @@ export const meta = {
     'cores), before jitter and overheads. CPU is the process CPU time (all threads) over wall time, in cores.',
   unit: 'items/s',
   better: 'higher',
+  speedUp: true,
   rows: {
     'sequential': 'sequential loop',
     'pool': `pool of ${WORKERS} whole-chain workers (piscina)`,

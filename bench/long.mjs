@@ -185,7 +185,7 @@ export async function runOnce({ quick = false, run = 0, only } = {}) {
     ids: Object.keys(libraries).filter((id) => !only || only.includes(id)),
     run,
     plan: (id) => ({ count: shapeOf[id].n, warm: 0 }),
-    describe: (r, count) => `${r.ms.toFixed(0)} ms for ${count} elements, ${r.busiest} on the busiest of ${r.workersUsed} workers used`,
+    describe: (r, count) => `${r.ms.toFixed(0)} ms for ${count} elements; the busiest worker ran ${r.busiest}, ${r.workersUsed} of ${WORKERS} ran any`,
   });
   // timeLibraries reports elements/s; this scenario's figure is the wall time.
   for (const r of rows) if (!r.skipped) r.value = r.ms;

@@ -172,7 +172,7 @@ function markdown(summaries, env, previous) {
   out.push(`- Machine: ${env.cores} cores (\`nproc\`), ${env.cpu}, ${env.memGiB} GiB RAM, ${env.os}; shared with other jobs (load average ${env.load} at the start, ${env.loadEnd} at the end)`);
   out.push(`- Node ${env.node}`);
   out.push(`- Peers: ${Object.entries(env.peers).map(([k, v]) => `${k} ${v}`).join(', ')}; Node's own \`Readable.prototype.map\`, \`worker_threads\`, \`child_process.fork\``);
-  out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}`);
+  out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}; ${env.minutes} min in all`);
   if (env.baseline) {
     const b = env.baseline;
     out.push(`- Engine baseline (the \`engine-baseline\` row): ${b.sha ? `commit ${b.sha.slice(0, 10)}${b.default ? ', the last commit that published results' : ` (\`--baseline=${b.rev}\`)`}` : b.rev}`);
@@ -183,7 +183,7 @@ function markdown(summaries, env, previous) {
   out.push('');
   out.push(
     'Each target is a median of ratios taken within a run. *Last report*: its status in the report this one replaced' +
-      `${previous.date ? ` (${previous.date})` : ''}; a target met there and missed here is marked **regressed**. ` +
+      `${previous.date ? ` (${previous.date})` : ''}, – when it had no such target; a target met there and missed here is marked **regressed**. ` +
       '*Same runs*: what the same runs measured beside it, the bound or the peer that shows where the limit is.',
   );
   out.push('');
@@ -206,7 +206,7 @@ function markdown(summaries, env, previous) {
   const regressed = wereMet.filter((t) => t.status !== 'met');
   out.push('');
   out.push(
-    `Targets met in the last report: ${wereMet.length}; still met: ${wereMet.length - regressed.length}` +
+    `Of the targets above, met in the last report: ${wereMet.length}; still met: ${wereMet.length - regressed.length}` +
       (regressed.length ? `; not met now: ${regressed.map((t) => t.label).join('; ')}.` : '.'),
   );
   summaries.forEach((s, i) => {
@@ -305,6 +305,7 @@ async function baselineEnv() {
 const summaries = [];
 const raw = {};
 let failures = 0;
+const started = performance.now();
 const childEnv = await baselineEnv();
 for (const scenario of selected) {
   const { id, runs: defaultRuns } = scenario;
@@ -336,6 +337,8 @@ for (const scenario of selected) {
 }
 
 env.loadEnd = loadAverage();
+env.minutes = Math.round((performance.now() - started) / 6000) / 10;
+console.log(`all scenarios: ${env.minutes} min`);
 if (quick) {
   // The report is rendered too (and printed, never written), so that the smoke test covers its generation.
   console.log(markdown(summaries, env, lastReportTargets()));

@@ -4,7 +4,7 @@
 // built by its own scripts/build.mjs into node_modules/.cache/, where Node and TypeScript resolve
 // rxjs and the toolchain from this checkout's node_modules; a commit built once is reused.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,13 +28,15 @@ export async function prepareBaseline(rev, log = console.log) {
   }
   const dir = `${root}node_modules/.cache/rxjs-parallel-bench/baseline-${sha}`;
   const entry = `${dir}/dist/esm/index.js`;
-  if (!existsSync(entry)) {
+  const built = `${dir}/.built`; // written last: a build that failed half-way is not reused
+  if (!existsSync(built)) {
     log(`baseline: building the library at ${sha.slice(0, 10)} in ${dir}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     await pipeArchive(sha, dir);
     await exec(process.execPath, ['scripts/build.mjs'], dir);
     if (!existsSync(entry)) throw new Error(`baseline: the build at ${sha} wrote no dist/esm/index.js`);
+    writeFileSync(built, `${new Date().toISOString()}\n`);
   }
   return { rev, sha, url: pathToFileURL(entry).href };
 }

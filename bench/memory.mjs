@@ -1,4 +1,4 @@
-// Scenario 3 — memory under a fast producer: a generator of N strings of 1 KiB into a stage of 2
+// Scenario 4 — memory under a fast producer: a generator of N strings of 1 KiB into a stage of 2
 // workers whose work waits 1 ms, for a fixed time budget; peak RSS above the baseline, each library
 // in its own child process (so that nothing else pollutes its RSS), sampled every 10 ms.
 //   node bench/memory.mjs [--quick] [--run=0]                 (the parent: one child per library)

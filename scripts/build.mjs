@@ -66,7 +66,7 @@ for (const file of inputs) hash.update(`${file}\n`).update(readFileSync(file)).u
 const fingerprint = hash.digest('hex');
 const stamp = 'dist/.build-stamp';
 if (!args.has('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) {
-  console.log('dist/ is up to date with src/ (node scripts/build.mjs --force rebuilds it)');
+  console.error('dist/ is up to date with src/ (node scripts/build.mjs --force rebuilds it)');
   process.exit(0);
 }
 

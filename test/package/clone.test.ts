@@ -19,7 +19,7 @@ beforeAll(async () => {
   await ok('git', ['clone', '--quiet', root, clone], temp.dir);
 }, 60_000);
 
-afterAll(() => temp.remove());
+afterAll(() => temp.remove(), 120_000);
 
 /** A consumer project that installs `specs`, then imports every entry and runs a thread stage. */
 async function consume(name: string, specs: string[]): Promise<string> {

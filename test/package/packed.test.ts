@@ -36,7 +36,7 @@ beforeAll(async () => {
   await npmInstall(consumer, [tarball, `rxjs@${pkg.devDependencies.rxjs}`, ...dev, ...peers]);
 }, 180_000); // an install that finds the cache cold goes to the registry
 
-afterAll(() => temp.remove());
+afterAll(() => temp.remove(), 120_000);
 
 describe('the tarball', () => {
   it('holds both builds, their declarations, the worker entries, the license and the docs, and no build stamp', () => {

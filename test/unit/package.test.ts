@@ -67,7 +67,7 @@ describe('package', () => {
 });
 
 describe('scripts/build.mjs', () => {
-  it('refuses to build a package.json that disagrees with scripts/entries.mjs, and `--sync` writes it back', async () => {
+  it('refuses to build a package.json that disagrees with scripts/entries.mjs, and `--sync` writes it back; checks the peers of entries', async () => {
     const { mkdtempSync, cpSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const copy = mkdtempSync(`${tmpdir()}/rxjs-parallel-entries-`);
@@ -85,6 +85,14 @@ describe('scripts/build.mjs', () => {
       await exec(process.execPath, [`${copy}/scripts/build.mjs`, '--sync'], { cwd: copy });
       expect(readFileSync(`${copy}/package.json`, 'utf8')).toBe(original);
       expect(readFileSync(`${copy}/typedoc.json`, 'utf8')).toBe(readFileSync(`${root}/typedoc.json`, 'utf8'));
+      // An entry's optional peer must be declared as one, and installable by the tests.
+      const table = readFileSync(`${copy}/scripts/entries.mjs`, 'utf8');
+      writeFileSync(`${copy}/scripts/entries.mjs`, table.replace("src: 'worker/index' }", "src: 'worker/index', peers: ['left-pad'] }"));
+      const peerless = await exec(process.execPath, [`${copy}/scripts/build.mjs`], { cwd: copy }).catch((e) => e);
+      expect(peerless.code).toBe(1);
+      expect(peerless.stderr).toContain('left-pad (a peer of ./worker) is not in peerDependencies');
+      expect(peerless.stderr).toContain('left-pad is not marked optional in peerDependenciesMeta');
+      expect(peerless.stderr).toContain('left-pad is not in devDependencies');
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

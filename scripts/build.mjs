@@ -93,11 +93,12 @@ writeFileSync(
     'exports.moduleUrl = require("node:url").pathToFileURL(__filename).href;\n',
 );
 // tsc turns import() into require() in CommonJS output, which cannot load ES modules; Node's
-// CommonJS loader understands a real import(), so the CJS build gets one written out.
+// CommonJS loader understands a real import(), so the CJS build gets one written out (with the
+// comment that keeps webpack from resolving it at build time, as in src/internal/import-module.ts).
 writeFileSync(
   'dist/cjs/internal/import-module.js',
   '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n' +
-    'exports.importModule = (url) => import(url);\n',
+    'exports.importModule = (url) => import(/* webpackIgnore: true */ url);\n',
 );
 // The entries a Node worker thread or child process starts on: the runtime and what it imports,
 // bundled into one CommonJS file each. A new thread loads it in about the time a bare thread takes,

@@ -3,7 +3,8 @@
 // type-checked under four TypeScript resolutions, checked by arethetypeswrong and publint, and
 // bundled into a Node service with esbuild, as docs/bundling.md says. One install serves them all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -211,9 +212,10 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
   const page = readFileSync(join(root, 'docs/bundling.md'), 'utf8');
   const expected = '2 5 10 17';
 
-  /** The example service of the page, in the consumer project. */
+  /** The example service of the page, in the consumer project, with no dist/ left by another build. */
   function copyServiceOnce(): void {
     if (!existsSync(join(consumer, 'src'))) copyService();
+    rmSync(join(consumer, 'dist'), { recursive: true, force: true });
   }
 
   /** Moves what the build wrote to dist/ to a directory of its own, as a deployment does. */
@@ -225,8 +227,8 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
   }
 
   it("is the page's code", () => {
-    for (const file of ['src/main.ts', 'src/tasks.ts', 'build.mjs']) {
-      const block = page.match(new RegExp(`<!-- example: examples/bundled-service/${file.replace('.', '\\.')} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``))?.[1];
+    for (const file of ['src/main.ts', 'src/tasks.ts', 'build.mjs', 'webpack.config.cjs']) {
+      const block = page.match(new RegExp(`<!-- example: examples/bundled-service/${file.replaceAll('.', '\\.')} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``))?.[1];
       expect(block, file).toBe(readFileSync(join(root, 'examples/bundled-service', file), 'utf8'));
     }
   });
@@ -247,6 +249,21 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
     await ok('/bin/sh', ['-c', command!], consumer, { ...process.env, PATH: `${join(consumer, 'node_modules/.bin')}:${process.env.PATH}` });
     const dir = deploy('deploy-external', true);
     expect(readFileSync(join(dir, 'main.js'), 'utf8')).toContain('require("rxjs-parallel")');
+    const { stdout, stderr } = await ok(process.execPath, ['main.js'], dir);
+    expect(stderr).toBe('');
+    expect(stdout.trim()).toBe(expected);
+  });
+
+  it('runs bundled by webpack with rxjs-parallel inside and the worker entries copied beside it (webpack.config.cjs)', { timeout: 60_000 }, async () => {
+    copyServiceOnce();
+    // The service compiled to JavaScript, file by file (what tsc or ts-loader does for webpack).
+    const { build } = await import('esbuild');
+    await build({ entryPoints: ['src/main.ts', 'src/tasks.ts'], platform: 'node', format: 'cjs', outdir: 'build', absWorkingDir: consumer, logLevel: 'silent' });
+    const { default: webpack } = await import('webpack');
+    const config = createRequire(join(consumer, 'package.json'))('./webpack.config.cjs');
+    const stats = await new Promise<import('webpack').Stats>((resolve, reject) => webpack(config, (error, result) => (error ? reject(error) : resolve(result!))));
+    expect(stats.toJson({ all: false, errors: true, warnings: true })).toMatchObject({ errors: [], warnings: [] });
+    const dir = deploy('deploy-webpack', false);
     const { stdout, stderr } = await ok(process.execPath, ['main.js'], dir);
     expect(stderr).toBe('');
     expect(stdout.trim()).toBe(expected);

@@ -8,8 +8,11 @@
 //   node scripts/build.mjs --sync   only write package.json and typedoc.json from scripts/entries.mjs
 //                                   (`npm run entries`)
 //
-// The public entries are listed once, in scripts/entries.mjs, which says how to add one; this script
-// fails when package.json or typedoc.json disagree with that table.
+// The public entries are listed once, in scripts/entries.mjs; this script fails when package.json or
+// typedoc.json disagree with that table. To add an entry `rxjs-parallel/NAME`: write
+// src/NAME/index.ts, add `{ path: './NAME', src: 'NAME/index' }` (with `peers` for its optional peer
+// dependencies) to ENTRIES in scripts/entries.mjs, run `npm run entries`, commit, `npm test`. The
+// comment at the top of scripts/entries.mjs and docs/packaging.md give the details (commands, peers).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

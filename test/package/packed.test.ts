@@ -172,7 +172,8 @@ describe('installed from the tarball', () => {
     const { code, sections } = await checkAll();
     const dir = join(consumer, 'types', variant.replace(/\W+/g, '-'));
     expect(sections.get(dir), `${dir} was not built`).toBe('');
-    expect(code).toBe(0);
+    // tsc's exit code is one for all four: it speaks for this one only when no other has errors.
+    if ([...sections.values()].every((text) => text === '')) expect(code).toBe(0);
   });
 
   it('reaches no optional peer of another entry from the types of an entry', () => {

@@ -1,7 +1,8 @@
 // The package as its users get it: `npm pack` of the working tree, installed from the tarball into a
 // temporary consumer project, where every public entry is imported from ES modules and CommonJS,
 // type-checked under four TypeScript resolutions, checked by arethetypeswrong and publint, and
-// bundled into a Node service with esbuild, as docs/bundling.md says. One install serves them all.
+// bundled into a Node service with esbuild and webpack, as docs/bundling.md says. One install
+// serves them all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +36,7 @@ beforeAll(async () => {
   const peers = table.ENTRIES.flatMap((entry) => entry.peers ?? []).map((name) => `${name}@${pkg.devDependencies[name]}`);
   const dev = ['esbuild', '@types/node'].map((name) => `${name}@${pkg.devDependencies[name]}`);
   await npmInstall(consumer, [tarball, `rxjs@${pkg.devDependencies.rxjs}`, ...dev, ...peers]);
+  writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n'); // for the thread stages
 }, 180_000); // an install that finds the cache cold goes to the registry
 
 afterAll(() => temp.remove(), 120_000);
@@ -70,7 +72,6 @@ describe('the tarball', () => {
 
 describe('installed from the tarball', () => {
   it('imports every entry from an ES module, and runs a thread and a process stage', async () => {
-    writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n');
     writeFileSync(
       join(consumer, 'esm.mjs'),
       `for (const name of ${JSON.stringify(specifiers())}) {
@@ -108,7 +109,6 @@ describe('installed from the tarball', () => {
          tap((x) => out.push(x)),
        )).then(() => console.log(out.join(' ')));`,
     );
-    writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n');
     const { stdout, stderr } = await ok(process.execPath, ['cjs.cjs'], consumer);
     expect(stderr).toBe('');
     expect(stdout.trim().split('\n')).toEqual([...specifiers().map((name) => `${name} true`), '-1 -4 -9']);

@@ -1,8 +1,9 @@
 /**
  * The conformance suite: written once as a function of the scheduler and run on every one
- * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts). Work is named by task() refs to
- * test/fixtures/conformance.mjs so that it runs the same in any realm; the functions report to
- * the test through the bus, and wait on its gates, so nothing here depends on timing.
+ * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts, threads.test.ts, threads-plain.test.ts).
+ * Work is named by task() refs to test/fixtures/conformance.mjs so that it runs the same in any
+ * realm (a scheduler that names functions otherwise maps them: `ConformanceTarget.ref`); the
+ * functions report to the test through the bus, and wait on its gates, so nothing here depends on timing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { from, lastValueFrom, of, take, throwError, toArray, concat, Observable } from 'rxjs';
@@ -20,6 +21,7 @@ import {
   TaskTimeoutError,
   type Scheduler,
   type SchedulerName,
+  type TaskRef,
 } from 'rxjs-parallel';
 import { startBus, type Bus } from '../support/bus.js';
 import { random, record, turn } from '../support/util.js';
@@ -50,8 +52,24 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  */
 const LATE_MS = 1000;
 
-export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): void {
-  const scheduler = kind;
+/** For a scheduler that no string names, or that names functions otherwise (threadsScheduler). */
+export interface ConformanceTarget {
+  /** Makes the scheduler all cases share (closed after them); default: the string `kind`. */
+  scheduler?: () => Scheduler;
+  /** This scheduler's name for a function of conformance.mjs; default: the task() ref to it. */
+  ref?: (ref: TaskRef) => TaskRef;
+  /** Cases that cannot work on this scheduler, by title, with the reason (shown as the skip's note). */
+  skip?: Readonly<Record<string, string>>;
+}
+
+function refsFor(target: ConformanceTarget): typeof t {
+  const ref = target.ref;
+  return ref ? (Object.fromEntries(Object.entries(t).map(([name, r]) => [name, ref(r)])) as unknown as typeof t) : t;
+}
+
+export function conformance(kind: SchedulerName | (string & {}), makeShared?: () => Scheduler, target: ConformanceTarget = {}): void {
+  let scheduler: SchedulerName | Scheduler = kind as SchedulerName;
+  const t = refsFor(target);
   const asyncKind = kind !== 'sync';
   /** Calls in work at once: the sync scheduler runs one element at a time whatever `workers` says. */
   const concurrent = (workers: number) => (asyncKind ? workers : 1);
@@ -60,9 +78,17 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
     let bus: Bus;
     beforeAll(async () => {
       bus = await startBus();
+      if (target.scheduler) scheduler = target.scheduler();
     });
-    afterAll(() => bus.close());
-    beforeEach(() => bus.reset());
+    afterAll(async () => {
+      if (typeof scheduler === 'object') await scheduler.close();
+      await bus.close();
+    });
+    beforeEach((ctx) => {
+      bus.reset();
+      const reason = target.skip?.[ctx.task.name];
+      if (reason) ctx.skip(reason);
+    });
 
     describe('values', () => {
       it('maps every element', async () => {
@@ -93,7 +119,7 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
 
       it('passes falsy values through unchanged', async () => {
         const values = [0, false, '', null, undefined, Number.NaN];
-        const out = await lastValueFrom(from(values).pipe(mapParallel(task(fixture, 'describe'), { scheduler, ordered: true }), toArray()));
+        const out = await lastValueFrom(from(values).pipe(mapParallel(t.describe, { scheduler, ordered: true }), toArray()));
         expect(out.map((r: any) => r.x)).toEqual(values);
       });
     });

@@ -57,7 +57,7 @@ export interface ConformanceTarget {
   /** Makes the scheduler all cases share (closed after them); default: the string `kind`. */
   scheduler?: () => Scheduler;
   /** This scheduler's name for a function of conformance.mjs; default: the task() ref to it. */
-  ref?: (ref: TaskRef) => TaskRef;
+  ref?: (ref: TaskRef<any, any>) => TaskRef<any, any>;
   /** Cases that cannot work on this scheduler, by title, with the reason (shown as the skip's note). */
   skip?: Readonly<Record<string, string>>;
 }
@@ -119,7 +119,7 @@ export function conformance(kind: SchedulerName | (string & {}), makeShared?: ()
 
       it('passes falsy values through unchanged', async () => {
         const values = [0, false, '', null, undefined, Number.NaN];
-        const out = await lastValueFrom(from(values).pipe(mapParallel(t.describe, { scheduler, ordered: true }), toArray()));
+        const out = await lastValueFrom(from(values).pipe(mapParallel(t.describe as TaskRef<unknown, { x: unknown }>, { scheduler, ordered: true }), toArray()));
         expect(out.map((r: any) => r.x)).toEqual(values);
       });
     });

@@ -24,6 +24,7 @@ beforeEach(() => bus.reset());
 describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads.js workers', (kind) => {
   const make = (workers: number) => threadsScheduler({ spawn: () => spawn(new Worker(WORKERS[kind])), workers });
   type Out = { i: number; threadId?: number; error?: unknown };
+  const work = task<any, Out>('work');
 
   it('a worker that exits fails exactly the elements it held, with WorkerCrashedError, and is replaced', async () => {
     const scheduler = make(1);
@@ -31,7 +32,7 @@ describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads
       // Two leases on one worker: element 1 waits on a gate that never opens while element 2 exits the thread.
       const items = [{ i: 0 }, { i: 1, gate: 'never' }, { i: 2, exit: 7 }, ...range(3, 8).map((i) => ({ i }))];
       const out: Out[] = await lastValueFrom(
-        fromIterable(items).pipe(mapParallel(task('work'), { workers: 2, scheduler, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
+        fromIterable(items).pipe(mapParallel(work, { workers: 2, scheduler, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
       );
       out.sort((a, b) => a.i - b.i);
       expect(out.map((o) => o.i)).toEqual(range(0, 8));
@@ -54,7 +55,7 @@ describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads
     try {
       const items = [{ i: 0 }, { i: 1, throwLater: true }, ...range(2, 6).map((i) => ({ i }))];
       const out: Out[] = await lastValueFrom(
-        fromIterable(items).pipe(mapParallel(task('work'), { scheduler, ordered: true, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
+        fromIterable(items).pipe(mapParallel(work, { scheduler, ordered: true, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
       );
       expect(out.map((o) => o.i)).toEqual(range(0, 6));
       const { error } = out[1];
@@ -72,7 +73,7 @@ describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads
     try {
       const mapped = await lastValueFrom(fromIterable(FALSY).pipe(mapParallel(task('identity'), { scheduler, ordered: true }), toArray()));
       expect(mapped).toEqual(FALSY);
-      const listed = await lastValueFrom(fromIterable([FALSY]).pipe(flatMapOrdered(task('listAll'), { scheduler }), toArray()));
+      const listed = await lastValueFrom(fromIterable([FALSY]).pipe(flatMapOrdered(task<unknown[], unknown[]>('listAll'), { scheduler }), toArray()));
       expect(listed).toEqual(FALSY);
     } finally {
       await scheduler.close();
@@ -133,7 +134,7 @@ describe('over parallelTasks() workers', () => {
   it('streams a worker observable through flatMap with its falsy values', async () => {
     const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(WORKERS.parallelTasks)), workers: 1 });
     try {
-      const out = await lastValueFrom(fromIterable([FALSY]).pipe(flatMapOrdered(task('emitAll'), { scheduler }), toArray()));
+      const out = await lastValueFrom(fromIterable([FALSY]).pipe(flatMapOrdered(task<unknown[], unknown[]>('emitAll'), { scheduler }), toArray()));
       expect(out).toEqual(FALSY);
     } finally {
       await scheduler.close();

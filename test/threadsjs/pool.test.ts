@@ -56,7 +56,7 @@ describe('threadsScheduler({ pool })', () => {
       const scheduler = threadsScheduler({ pool });
       const items = [{ i: 0 }, { i: 1, exit: 5 }, { i: 2 }, { i: 3 }];
       const out: Array<{ i: number; error?: unknown }> = await lastValueFrom(
-        fromIterable(items).pipe(mapParallel(task('work'), { scheduler, ordered: true, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
+        fromIterable(items).pipe(mapParallel(task<any, { i: number }>('work'), { scheduler, ordered: true, onError: (error, v: { i: number }) => ({ i: v.i, error }) }), toArray()),
       );
       expect(out.map((o) => o.i)).toEqual([0, 1, 2, 3]);
       expect(out[0].error).toBeUndefined();

@@ -7,7 +7,6 @@ import type { Scheduler } from '../schedulers/scheduler.js';
 import { makeThreadsScheduler, type ThreadsPool, type ThreadsSchedulerOptions, type ThreadsThread } from './scheduler.js';
 
 export { parallelTasks, type ParallelTasks, type ReplyObservable } from './tasks.js';
-export type { CallMessage, Reply } from './wire.js';
 export type { ThreadsPool, ThreadsSchedulerOptions, ThreadsThread };
 
 /**

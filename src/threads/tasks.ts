@@ -10,17 +10,20 @@ import { InvalidOptionError } from '../errors.js';
 import { toWireError } from '../worker/protocol.js';
 import { CALL_METHOD, OP_END, OP_RUN, OP_START, R_MISSING, R_OK, R_THREW, R_UNCLONEABLE, type CallMessage, type Reply } from './wire.js';
 
-/** An observable as threads.js's `expose()` recognises one: anything with `subscribe`. @internal */
+/**
+ * What the scheduler's method of a {@link parallelTasks} worker returns: an Observable as threads.js's
+ * `expose()` recognises one (anything with `subscribe`), of one reply.
+ */
 export interface ReplyObservable {
   subscribe(
-    observerOrNext: ((reply: Reply) => void) | { next?(reply: Reply): void; complete?(): void },
+    observerOrNext: ((reply: unknown) => void) | { next?(reply: unknown): void; complete?(): void },
     error?: (error: unknown) => void,
     complete?: () => void,
   ): { unsubscribe(): void };
 }
 
 /** What {@link parallelTasks} returns: the functions as given, and the method the scheduler calls. */
-export type ParallelTasks<T> = T & { readonly [CALL_METHOD]: (message: CallMessage) => ReplyObservable };
+export type ParallelTasks<T> = T & { readonly 'rxjs-parallel:call': (message: readonly unknown[]) => ReplyObservable };
 
 /**
  * Prepares the functions of a threads.js worker for `threadsScheduler`, which then calls them as
@@ -107,7 +110,8 @@ export function parallelTasks<T extends Record<string, (...args: any[]) => unkno
     }
   }
 
-  function call(m: CallMessage): ReplyObservable {
+  function call(message: readonly unknown[]): ReplyObservable {
+    const m = message as CallMessage;
     return {
       subscribe(observerOrNext, _error, complete) {
         const next = typeof observerOrNext === 'function' ? observerOrNext : (reply: Reply) => observerOrNext?.next?.(reply);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { spawn, Thread, Worker } from 'threads';
-import { flatMapOrdered, fromIterable, mapParallel, task, WorkerCrashedError } from 'rxjs-parallel';
+import { flatMapOrdered, fromIterable, mapParallel, StageError, task, TaskTimeoutError, WorkerCrashedError } from 'rxjs-parallel';
 import { threadsScheduler } from 'rxjs-parallel/threads';
 import { startBus, type Bus } from '../support/bus.js';
 import { record, turn } from '../support/util.js';
@@ -99,6 +99,41 @@ describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads
   });
 });
 
+describe('what crosses from a plain worker, and what from parallelTasks()', () => {
+  it("keeps a thrown error's name and message from a plain worker; its code and cause only through parallelTasks()", async () => {
+    const causes: Record<string, any> = {};
+    for (const kind of Object.keys(WORKERS) as (keyof typeof WORKERS)[]) {
+      const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(WORKERS[kind])), workers: 1 });
+      try {
+        const { result } = record(fromIterable([1]).pipe(mapParallel(task('fail'), { scheduler })));
+        const { error } = await result;
+        expect(error).toBeInstanceOf(StageError);
+        causes[kind] = (error as StageError).cause;
+      } finally {
+        await scheduler.close();
+      }
+    }
+    expect(causes.plain).toMatchObject({ name: 'RangeError', message: 'bad 1' });
+    expect(causes.plain.code).toBeUndefined();
+    expect(causes.plain.cause).toBeUndefined();
+    expect(causes.parallelTasks).toMatchObject({ name: 'RangeError', message: 'bad 1', code: 'E_BAD', cause: { name: 'TypeError', message: 'root' } });
+  });
+
+  it('fails a late element of a plain worker with TaskTimeoutError; the call itself runs on in the worker', async () => {
+    const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(WORKERS.plain)), workers: 1 });
+    try {
+      const { result } = record(fromIterable([{ i: 0, gate: 'late' }]).pipe(mapParallel(task('work'), { scheduler, timeout: 100 })));
+      const { error } = await result;
+      expect(error).toBeInstanceOf(TaskTimeoutError);
+      bus.open('late');
+      const [passed] = await bus.waitFor('passed');
+      expect(passed.i).toBe(0);
+    } finally {
+      await scheduler.close();
+    }
+  });
+});
+
 describe('threads.js alone, for comparison (the faults the scheduler contains)', () => {
   it('drops falsy values a worker observable emits', async () => {
     const thread = await spawn(new Worker(WORKERS.plain));
@@ -154,15 +189,16 @@ describe('a worker that fails to load (before threads/worker is imported)', () =
     }
   });
 
-  it('fails the stream with WorkerCrashedError, the load error as its cause, when no load succeeds', async () => {
+  it('fails the stream with WorkerCrashedError, the load error as its cause, after three failed starts', async () => {
     // spawn's own init timeout is set far beyond the test's: the failure comes from the worker's error, not from it.
-    const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(LOAD), { timeout: 3_600_000 }), workers: 1 });
+    const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(LOAD, { workerData: { fails: 99 } }), { timeout: 3_600_000 }), workers: 1 });
     try {
       const { result } = record(fromIterable([1, 2, 3]).pipe(mapParallel(task('double'), { scheduler })));
       const { error, values } = await result;
       expect(values).toEqual([]);
       expect(error).toBeInstanceOf(WorkerCrashedError);
-      expect((error as WorkerCrashedError).cause).toMatchObject({ name: 'TypeError', message: 'this worker cannot load' });
+      expect((error as WorkerCrashedError).cause).toMatchObject({ name: 'TypeError', message: 'load 3 failed' });
+      expect(bus.of('count').filter((e) => e.key === 'load')).toHaveLength(3);
     } finally {
       await scheduler.close();
     }

@@ -1,8 +1,8 @@
 // threadsScheduler's options and how a stage names a threads.js worker's functions.
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { spawn, Worker } from 'threads';
-import { fromIterable, InvalidOptionError, mapParallel, task, WorkerFunctionError } from 'rxjs-parallel';
+import { spawn, Thread, Worker } from 'threads';
+import { fromIterable, InvalidOptionError, mapParallel, task, WorkerCrashedError, WorkerFunctionError } from 'rxjs-parallel';
 import { parallelTasks, threadsScheduler } from 'rxjs-parallel/threads';
 import { record } from '../support/util.js';
 
@@ -51,6 +51,32 @@ describe('threadsScheduler options', () => {
     expect((error as InvalidOptionError).option).toBe('spawn');
   });
 
+  it('counts a worker whose spawn() does not settle within startTimeout as failed to start', async () => {
+    const error = await failure(threadsScheduler({ spawn: () => new Promise(() => {}), workers: 1, startTimeout: 10 }), task('identity'));
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+  });
+
+  it('close() ends the workers it spawned', async () => {
+    const spawned: any[] = [];
+    const scheduler = threadsScheduler({
+      spawn: () => {
+        const thread = spawn(new Worker(PLAIN));
+        spawned.push(thread);
+        return thread;
+      },
+      workers: 2,
+    });
+    await lastValueFrom(fromIterable([1, 2, 3, 4]).pipe(mapParallel(task('identity'), { workers: 2, scheduler }), toArray()));
+    const threads = await Promise.all(spawned);
+    expect(threads).toHaveLength(2);
+    const terminated = threads.map(
+      (thread) => new Promise<void>((resolve) => Thread.events(thread).subscribe((event: { type: string }) => event.type === 'termination' && resolve())),
+    );
+    await scheduler.close();
+    await Promise.all(terminated);
+    expect(terminated).toHaveLength(2);
+  });
+
   it('parallelTasks() takes an object of functions', () => {
     expect(optionError(() => parallelTasks(null as any)).option).toBe('tasks');
     expect(optionError(() => parallelTasks({ a: 1 } as any)).option).toBe('tasks.a');
@@ -83,8 +109,10 @@ describe('naming a threads.js worker function', () => {
     expect(await failure(threadsScheduler({ spawn: spawnPlain, workers: 1 }), task('/abs/tasks.js', 'identity'))).toBeInstanceOf(WorkerFunctionError);
   });
 
-  it('fails the stream with WorkerFunctionError for onStart on a plain worker (it needs parallelTasks())', async () => {
-    const error = await failure(threadsScheduler({ spawn: spawnPlain, workers: 1 }), task('identity'), { onStart: task('identity') });
-    expect(error).toBeInstanceOf(WorkerFunctionError);
+  it('fails the stream with WorkerFunctionError for onStart or onEnd on a plain worker (they need parallelTasks())', async () => {
+    for (const hook of ['onStart', 'onEnd']) {
+      const error = await failure(threadsScheduler({ spawn: spawnPlain, workers: 1 }), task('identity'), { [hook]: task('identity') });
+      expect(error).toBeInstanceOf(WorkerFunctionError);
+    }
   });
 });

@@ -45,6 +45,7 @@ describe('threadsScheduler({ pool })', () => {
       ]);
       const { result } = record(fromIterable([1]).pipe(mapParallel(task('double'), { scheduler, onStart: task('onStart') })));
       expect((await result).error).toBeInstanceOf(WorkerFunctionError);
+      expect(await pool.queue((thread) => thread.double(21))).toBe(42); // the app's own calls, as before
     } finally {
       await pool.terminate(true);
     }

@@ -145,34 +145,35 @@ export function removeThreadsSignalHandlers(): void {
   }
 }
 
+/** Open watch windows (see {@link makeWatchingWorker}), and the one armed now. */
+let windows = 0;
+let armed: ((worker: RawWorker) => void) | undefined;
+/** One listener on `process` however many workers start at once (each start would add one, and warn past 10). */
+const onProcessWorker = (worker: unknown) => armed?.(worker as RawWorker);
+
 /**
  * Runs `make()` and hands `onWorker` the Node Worker it constructed synchronously, from inside
  * Node's `process` `'worker'` event, which Node emits on the next tick after a Worker's
  * construction: before anything the worker does can arrive, so that an `error` listener is in place
  * before a worker that throws while loading would crash this process with an unhandled `error`
  * (threads.js's `spawn()` listens only for messages). The event is taken only between two ticks
- * queued around `make()`, so a Worker made elsewhere is never touched.
+ * queued around `make()` (ticks run in order), so a Worker made elsewhere is never touched.
  */
 export function makeWatchingWorker<T>(make: () => T, onWorker: (worker: RawWorker) => void): T {
   const proc = (globalThis as { process?: NodeJS.Process }).process;
   if (typeof proc?.nextTick !== 'function' || typeof proc.on !== 'function') return make();
-  let armed = false;
-  let seen = false;
-  const listener = (worker: RawWorker) => {
-    if (!armed || seen) return;
-    seen = true;
+  const deliver = (worker: RawWorker) => {
+    armed = undefined; // the first Worker of the window only
     onWorker(worker);
   };
-  proc.on('worker', listener as (worker: unknown) => void);
-  proc.nextTick(() => (armed = true));
-  const disarm = () =>
-    proc.nextTick(() => {
-      armed = false;
-      proc.removeListener('worker', listener as (worker: unknown) => void);
-    });
+  if (windows++ === 0) proc.on('worker', onProcessWorker);
+  proc.nextTick(() => (armed = deliver));
   try {
     return make();
   } finally {
-    disarm();
+    proc.nextTick(() => {
+      if (armed === deliver) armed = undefined;
+      if (--windows === 0) proc.removeListener('worker', onProcessWorker);
+    });
   }
 }

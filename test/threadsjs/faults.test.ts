@@ -99,6 +99,28 @@ describe.each(Object.keys(WORKERS) as (keyof typeof WORKERS)[])('over %s threads
   });
 });
 
+describe('many workers', () => {
+  it('starts 12 workers at once without a MaxListenersExceededWarning', async () => {
+    const scheduler = threadsScheduler({ spawn: () => spawn(new Worker(WORKERS.plain)), workers: 12 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const items = range(0, 12).map((i) => ({ i, gate: 'all' }));
+      const done = lastValueFrom(fromIterable(items).pipe(mapParallel(task<any, { threadId: number }>('work'), { workers: 12, scheduler }), toArray()));
+      await bus.waitFor('start', 12); // one element in work on each worker
+      bus.open('all');
+      const out = await done;
+      expect(new Set(out.map((o) => o.threadId)).size).toBe(12);
+      await turn();
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await scheduler.close();
+    }
+  });
+});
+
 describe('what crosses from a plain worker, and what from parallelTasks()', () => {
   it("keeps a thrown error's name and message from a plain worker; its code and cause only through parallelTasks()", async () => {
     const causes: Record<string, any> = {};

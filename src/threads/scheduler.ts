@@ -128,7 +128,7 @@ function nameOf(work: Work): string {
  * `onStart`/`onEnd` cannot run in it, and `fn` must be one of its methods (`'default'` for a
  * function worker).
  */
-function plainWorkerProblem(thread: object, work: StageWork, names: Names): WorkerFunctionError | undefined {
+function plainWorkerProblem(thread: object, names: Names): WorkerFunctionError | undefined {
   for (const [role, name] of [['onStart', names.onStart], ['onEnd', names.onEnd]] as const) {
     if (name === null) continue;
     return new WorkerFunctionError(
@@ -524,7 +524,7 @@ class SpawnLease implements WorkerLease {
     this.lastWorkerId = handle.id;
     const names = this.names!;
     if (!handle.helper) {
-      const problem = plainWorkerProblem(handle.thread!, this.work, names);
+      const problem = plainWorkerProblem(handle.thread!, names);
       if (problem) return this.startFailed(problem);
       return this.onStarted();
     }
@@ -848,7 +848,7 @@ class PoolLease implements WorkerLease {
       const helper = typeof (thread as Record<string, unknown>)[CALL_METHOD] === 'function';
       const names = this.names!;
       if (!helper) {
-        const problem = plainWorkerProblem(thread, this.work, names);
+        const problem = plainWorkerProblem(thread, names);
         if (problem) {
           release();
           return this.fail(entry, problem);

@@ -357,9 +357,12 @@ export function conformance(kind: SchedulerName | (string & {}), makeShared?: ()
     it.runIf(asyncKind)('emits nothing synchronously', async () => {
       const seen: number[] = [];
       const done = lastValueFrom(of(1, 2, 3).pipe(mapParallel(t.double, { scheduler }), toArray()));
-      of(1, 2, 3).pipe(mapParallel(t.double, { scheduler })).subscribe((v) => seen.push(v));
+      const second = new Promise<void>((resolve, reject) =>
+        of(1, 2, 3).pipe(mapParallel(t.double, { scheduler })).subscribe({ next: (v) => seen.push(v), error: reject, complete: resolve }),
+      );
       expect(seen).toEqual([]);
       expect((await done).sort()).toEqual([2, 4, 6]);
+      await second; // no pipeline outlives its case (a scheduler shared by the cases is closed after them)
     });
   });
 }

@@ -28,6 +28,7 @@
 export const ENTRIES = [
   { path: '.', src: 'index' },
   { path: './worker', src: 'worker/index' },
+  { path: './threads', src: 'threads/index', peers: ['threads'] },
 ];
 
 /** Commands the package installs: name → module under src/ (built to dist/esm). @type {Record<string, string>} */

@@ -1,8 +1,9 @@
 /**
  * The conformance suite: written once as a function of the scheduler and run on every one
- * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts). Work is named by task() refs to
- * test/fixtures/conformance.mjs so that it runs the same in any realm; the functions report to
- * the test through the bus, and wait on its gates, so nothing here depends on timing.
+ * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts, threads.test.ts, threads-plain.test.ts).
+ * Work is named by task() refs to test/fixtures/conformance.mjs so that it runs the same in any
+ * realm (a scheduler that names functions otherwise maps them: `ConformanceTarget.ref`); the
+ * functions report to the test through the bus, and wait on its gates, so nothing here depends on timing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { from, lastValueFrom, of, take, throwError, toArray, concat, Observable } from 'rxjs';
@@ -20,6 +21,7 @@ import {
   TaskTimeoutError,
   type Scheduler,
   type SchedulerName,
+  type TaskRef,
 } from 'rxjs-parallel';
 import { startBus, type Bus } from '../support/bus.js';
 import { deferred, random, record, turn } from '../support/util.js';
@@ -46,6 +48,18 @@ export const t = {
   throwingStream: task<{ i: number }, any>(fixture, 'throwingStream'),
 };
 
+/** The titles of the flatMap streaming cases, for a target that cannot stream (it skips them, saying why). */
+export const STREAMING_CASES = [
+  "emits an inner source's outputs as they are produced, not when it ends",
+  "flatMapOrdered streams the head element's outputs while later ones wait",
+  'take(3) over an endless iterable inner emits 3 values and tears the inner down',
+  'take(3) over an endless async inner emits 3 values and tears the inner down',
+  'take(3) over an endless observable inner emits 3 values and tears the inner down',
+  'unsubscribing tears an inner down, and the worker goes on with other work',
+  'a timeout tears the inner down and fails the element with TaskTimeoutError',
+  'an inner that throws while read: its outputs so far, then one StageError (or the rest skipped)',
+];
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /**
  * The timeout of the timeout tests: the hanging element always exceeds it; the others must finish
@@ -53,8 +67,24 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  */
 const LATE_MS = 1000;
 
-export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): void {
-  const scheduler = kind;
+/** For a scheduler that no string names, or that names functions otherwise (threadsScheduler). */
+export interface ConformanceTarget {
+  /** Makes the scheduler all cases share (closed after them); default: the string `kind`. */
+  scheduler?: () => Scheduler;
+  /** This scheduler's name for a function of conformance.mjs; default: the task() ref to it. */
+  ref?: (ref: TaskRef<any, any>) => TaskRef<any, any>;
+  /** Cases that cannot work on this scheduler, by title, with the reason (shown as the skip's note). */
+  skip?: Readonly<Record<string, string>>;
+}
+
+function refsFor(target: ConformanceTarget): typeof t {
+  const ref = target.ref;
+  return ref ? (Object.fromEntries(Object.entries(t).map(([name, r]) => [name, ref(r)])) as unknown as typeof t) : t;
+}
+
+export function conformance(kind: SchedulerName | (string & {}), makeShared?: () => Scheduler, target: ConformanceTarget = {}): void {
+  let scheduler: SchedulerName | Scheduler = kind as SchedulerName;
+  const t = refsFor(target);
   const asyncKind = kind !== 'sync';
   /** Outputs an inner source may produce ahead of what downstream asked (documented: none in-process, 64 in a worker). */
   const outputWindow = kind === 'task' || kind === 'sync' ? 0 : 64;
@@ -65,9 +95,17 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
     let bus: Bus;
     beforeAll(async () => {
       bus = await startBus();
+      if (target.scheduler) scheduler = target.scheduler();
     });
-    afterAll(() => bus.close());
-    beforeEach(() => bus.reset());
+    afterAll(async () => {
+      if (typeof scheduler === 'object') await scheduler.close();
+      await bus.close();
+    });
+    beforeEach((ctx) => {
+      bus.reset();
+      const reason = target.skip?.[ctx.task.name];
+      if (reason) ctx.skip(reason);
+    });
 
     describe('values', () => {
       it('maps every element', async () => {
@@ -98,7 +136,7 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
 
       it('passes falsy values through unchanged', async () => {
         const values = [0, false, '', null, undefined, Number.NaN];
-        const out = await lastValueFrom(from(values).pipe(mapParallel(task(fixture, 'describe'), { scheduler, ordered: true }), toArray()));
+        const out = await lastValueFrom(from(values).pipe(mapParallel(t.describe as TaskRef<unknown, { x: unknown }>, { scheduler, ordered: true }), toArray()));
         expect(out.map((r: any) => r.x)).toEqual(values);
       });
     });
@@ -407,9 +445,12 @@ export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): 
     it.runIf(asyncKind)('emits nothing synchronously', async () => {
       const seen: number[] = [];
       const done = lastValueFrom(of(1, 2, 3).pipe(mapParallel(t.double, { scheduler }), toArray()));
-      of(1, 2, 3).pipe(mapParallel(t.double, { scheduler })).subscribe((v) => seen.push(v));
+      const second = new Promise<void>((resolve, reject) =>
+        of(1, 2, 3).pipe(mapParallel(t.double, { scheduler })).subscribe({ next: (v) => seen.push(v), error: reject, complete: resolve }),
+      );
       expect(seen).toEqual([]);
       expect((await done).sort()).toEqual([2, 4, 6]);
+      await second; // no pipeline outlives its case (a scheduler shared by the cases is closed after them)
     });
   });
 }

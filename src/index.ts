@@ -11,6 +11,14 @@ export { flatMapParallel, type FlatResult } from './operators/flatMapParallel.js
 export { flatMapOrdered } from './operators/flatMapOrdered.js';
 export { eachParallel } from './operators/eachParallel.js';
 export { ordered } from './operators/ordered.js';
+export {
+  inParallel,
+  type InParallelInput,
+  type InParallelOptions,
+  type InParallelContext,
+  type InParallelResult,
+} from './operators/inParallel.js';
+export { finalizeAsync } from './operators/finalizeAsync.js';
 
 // ---- Sources and sinks ----------------------------------------------------------------------
 export { fromIterable } from './backpressure/fromIterable.js';
@@ -68,6 +76,7 @@ export {
   UncloneableValueError,
   BufferOverflowError,
   StageError,
+  FinalizeError,
   InvalidOptionError,
   type StagePhase,
   type ElementIndex,

@@ -187,6 +187,24 @@ export class FinalizeError extends ParallelError {
   }
 }
 
+/**
+ * An optional peer dependency that a feature needs is not installed (or cannot be loaded here):
+ * `Monitor.reportHtml()` and `writeReport()` read `uplot` from `node_modules`, on Node.
+ */
+export class MissingDependencyError extends ParallelError {
+  override readonly name = 'MissingDependencyError' as const;
+  readonly code = 'ERR_MISSING_DEPENDENCY' as const;
+  constructor(
+    /** The npm package that is missing. */
+    readonly packageName: string,
+    /** The feature that needs it. */
+    readonly feature: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${feature} needs the package "${packageName}" (an optional peer dependency), on Node: npm install ${packageName}`, options);
+  }
+}
+
 /** An operator was called with an option it cannot take. Thrown when the operator is called. */
 export class InvalidOptionError extends ParallelError {
   override readonly name = 'InvalidOptionError' as const;

@@ -62,6 +62,7 @@ export {
   type StageState,
   type LatencyStats,
 } from './monitor/monitor.js';
+export type { ReportOptions } from './monitor/report.js';
 export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
 
 // ---- Transfer -------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ export {
   BufferOverflowError,
   StageError,
   FinalizeError,
+  MissingDependencyError,
   InvalidOptionError,
   type StagePhase,
   type ElementIndex,

@@ -252,7 +252,7 @@ class StageRun<T, R> implements LeaseSink {
       lost: undefined,
       at: undefined,
     };
-    if (this.probe) el.at = this.probe.received();
+    if (this.probe) el.at = this.probe.received(index);
     this.elements.set(el.seq, el);
     this.queue.push(el);
     if (!this.delivering) this.dispatch();
@@ -626,7 +626,7 @@ class StageRun<T, R> implements LeaseSink {
 
   private leave(el: Element): void {
     this.elements.delete(el.seq);
-    this.probe?.left(el.lost ?? (el.outPos > 0 || this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos);
+    this.probe?.left(el.lost ?? (el.outPos > 0 || this.mode === 'each' ? 'emitted' : 'filtered'), el.outPos, el.elementIndex);
     el.outs = undefined;
     this.owed++;
   }

@@ -1,7 +1,10 @@
 import { Observable, type Subscriber } from 'rxjs';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, type ElementIndex } from '../errors.js';
 import type { StageGauges, StageProbe } from '../core/probe.js';
+import { importModule } from '../internal/import-module.js';
 import { Histogram } from './histogram.js';
+import { Timeline, TimelineClock } from './timeline.js';
+import type { ReportOptions } from './report.js';
 
 /** Options of {@link Monitor}. */
 export interface MonitorOptions {
@@ -101,6 +104,13 @@ export interface MonitorSnapshot {
   readonly elapsedMs: number;
   /** `out` of the pipeline's last stage (the first one subscribed) per second of `elapsedMs`. */
   readonly elementsPerSecond: number;
+  /**
+   * End-to-end latency: from a source element entering the pipeline's first stage (its queue) to
+   * it leaving the last one with its output emitted (after a flatMap: the last of its outputs),
+   * for the elements timed at the first stage (see `timing`). Elements filtered out, failed or
+   * cancelled on the way are not counted.
+   */
+  readonly endToEnd: LatencyStats;
   /** One row per stage name, upstream first. */
   readonly stages: readonly StageStats[];
 }
@@ -182,6 +192,50 @@ export class Monitor {
   }
 
   /**
+   * The statistics now as a self-contained HTML page (one file, no server, nothing fetched):
+   * elements/s over time and worker utilisation over time per stage, histograms of queue wait,
+   * run time and end-to-end latency, and a table that names the bottleneck stage. The charts are
+   * drawn by uPlot, whose source is read from `node_modules` now and inlined into the page: Node
+   * only, with the optional peer dependency `uplot` installed (`npm install uplot`).
+   *
+   * ```ts
+   * await run(pipeline$);
+   * await writeFile('report.html', await monitor.reportHtml({ title: 'nightly import' }));
+   * ```
+   * @param options `title` of the page.
+   * @returns The page's HTML.
+   * @throws {MissingDependencyError} When `uplot` cannot be found (not installed, or not on Node).
+   * @see writeReport
+   */
+  async reportHtml(options: ReportOptions = {}): Promise<string> {
+    const { renderReport } = await import('./report.js');
+    return renderReport(this.#hub.reportData(), options);
+  }
+
+  /**
+   * Writes {@link reportHtml}'s page to a file (Node only): open it in any browser.
+   *
+   * ```ts
+   * await run(pipeline$);
+   * await monitor.writeReport('report.html');
+   * ```
+   * @param file A path or `file:` URL.
+   * @param options `title` of the page.
+   * @returns When the file is written.
+   * @throws {MissingDependencyError} When `uplot` cannot be found (not installed, or not on Node).
+   */
+  async writeReport(file: string | URL, options: ReportOptions = {}): Promise<void> {
+    const html = await this.reportHtml(options);
+    const fs = (await importModule('node:fs/promises')) as typeof import('node:fs/promises');
+    await fs.writeFile(file, html);
+  }
+
+  /** The data the HTML report draws. @internal */
+  reportData(): ReportData {
+    return this.#hub.reportData();
+  }
+
+  /**
    * Called by a stage when it is subscribed, to get the probe it reports to. (A Monitor is the
    * internal StageMonitor of core/probe.ts by shape; the stage options check the fit.)
    * @internal
@@ -207,6 +261,15 @@ class Hub {
   private readonly subscribers = new Set<Subscriber<MonitorSnapshot>>();
   private timer: unknown;
   private finalPending = false;
+  /** The time axis of every stage's timeline. */
+  readonly timeline = new TimelineClock(TIMELINE_WIDTH_MS);
+  /**
+   * End-to-end: the source elements in the pipeline, by the first number of their index, each with
+   * its stamp at the first stage and how many elements of it (itself, or its flatMap outputs) the
+   * monitored stages hold. Only elements timed at the first stage are here.
+   */
+  readonly flights = new Map<number, Flight>();
+  readonly endToEnd = new Histogram();
 
   constructor(
     private readonly interval: number,
@@ -217,7 +280,7 @@ class Hub {
   attach(stage: { name: string; scheduler: string; workers: number; operator: string }, gauges: StageGauges): StageProbe {
     let row = this.rows.get(stage.name);
     if (!row) {
-      row = new Row(stage.name);
+      row = new Row(stage.name, this.timeline);
       this.rows.set(stage.name, row);
       // A pipeline subscribes its last stage first and its first stage last, all in one synchronous
       // run: rows attached in one run are inserted before each other, so they read upstream first.
@@ -232,6 +295,7 @@ class Hub {
     row.scheduler = stage.scheduler;
     row.workers = stage.workers;
     const now = this.clock();
+    if (Number.isNaN(this.timeline.origin)) this.timeline.origin = now;
     if (this.live++ === 0) this.activeSince = now;
     const run = new Run(this, row, gauges, stage.workers, now);
     row.live.add(run);
@@ -239,9 +303,31 @@ class Hub {
     return run;
   }
 
+  /** The pipeline's first stage: upstream of every other (rows read upstream first). */
+  get first(): Row | undefined {
+    return this.order[0];
+  }
+
+  /** A timed source element entered the first stage at `at`. */
+  enter(root: number, at: number): void {
+    this.flights.set(root, { at, held: 1, reached: false });
+  }
+
+  /** An element of source element `root` left `row`; `out`: with outputs (or eachParallel's success). */
+  leave(root: number, row: Row, out: boolean): void {
+    const flight = this.flights.get(root);
+    if (!flight) return;
+    if (out && row === this.sink) flight.reached = true;
+    if (--flight.held > 0) return; // its other elements (flatMap outputs) are still in a stage
+    this.flights.delete(root);
+    if (flight.reached) this.endToEnd.record(this.clock() - flight.at);
+  }
+
   /** A stage subscription ended. */
   ended(now: number): void {
     if (--this.live > 0) return;
+    // Elements lost on the way (a failure, an unsubscribe, a plain operator that dropped them) never leave.
+    this.flights.clear();
     this.activeMs += now - this.activeSince;
     this.schedule();
     if (this.subscribers.size === 0 || this.finalPending) return;
@@ -288,9 +374,61 @@ class Hub {
     return {
       elapsedMs: round(elapsedMs, 1e3),
       elementsPerSecond: this.sink && elapsedMs > 0 ? round((this.sink.out * 1000) / elapsedMs, 1e2) : 0,
+      endToEnd: latency(this.endToEnd),
       stages: this.order.map((row) => row.stats(now)),
     };
   }
+
+  reportData(): ReportData {
+    const snapshot = this.snapshot();
+    const now = this.clock();
+    // Bring the busy time of running stages up to now, so that their last buckets are complete.
+    for (const row of this.order) for (const run of row.live) run.catchUp(now);
+    return {
+      snapshot,
+      bucketMs: this.timeline.width,
+      stages: this.order.map((row) => ({
+        name: row.name,
+        workers: row.workers,
+        left: [...row.timeline.left],
+        busy: [...row.timeline.busy],
+        queueWait: row.queueWait,
+        runTime: row.runTime,
+      })),
+      endToEnd: this.endToEnd,
+    };
+  }
+}
+
+/** A source element on its way through the pipeline, for end-to-end latency. */
+interface Flight {
+  /** Its stamp at the first stage. */
+  readonly at: number;
+  /** Elements of it that monitored stages hold now. */
+  held: number;
+  /** One of them left the last stage with its output. */
+  reached: boolean;
+}
+
+/** Initial width of a timeline bucket (doubles as runs grow long: see Timeline). */
+const TIMELINE_WIDTH_MS = 25;
+
+/** What the HTML report draws. @internal */
+export interface ReportData {
+  readonly snapshot: MonitorSnapshot;
+  /** Width of a timeline bucket, ms. */
+  readonly bucketMs: number;
+  readonly stages: ReadonlyArray<{
+    readonly name: string;
+    readonly workers: number;
+    /** Elements that left the stage, per bucket. */
+    readonly left: readonly number[];
+    /** Busy worker-ms, per bucket. */
+    readonly busy: readonly number[];
+    readonly queueWait: Histogram;
+    readonly runTime: Histogram;
+  }>;
+  readonly endToEnd: Histogram;
 }
 
 /** The statistics of one stage name, over all its subscriptions. */
@@ -315,8 +453,15 @@ class Row {
   busyMs = 0;
   capacityMs = 0;
   last: StageState = 'running';
+  readonly timeline: Timeline;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    clock: TimelineClock,
+  ) {
+    this.timeline = new Timeline(clock);
+    clock.timelines.add(this.timeline);
+  }
 
   stats(now: number): StageStats {
     let inWork = 0;
@@ -419,26 +564,44 @@ class Run implements StageProbe {
     return this.busy + Math.min(this.gauges.inWork, this.workers) * (now - this.last);
   }
 
-  received(): number | undefined {
-    this.row.in++;
-    if (--this.countdown > 0) return undefined;
-    this.countdown = this.every;
-    return this.clock();
+  received(index: ElementIndex): number | undefined {
+    const row = this.row;
+    const hub = this.hub;
+    row.in++;
+    let stamp: number | undefined;
+    if (--this.countdown <= 0) {
+      this.countdown = this.every;
+      stamp = this.clock();
+    }
+    // End-to-end: the first stage stamps the elements it times; later stages count what they hold of them.
+    if (row === hub.first) {
+      if (stamp !== undefined) hub.enter(index[0], stamp);
+    } else if (hub.flights.size > 0) {
+      const flight = hub.flights.get(index[0]);
+      if (flight) flight.held++;
+    }
+    return stamp;
   }
 
   started(count: number, enqueuedAt: number): number {
     const now = this.clock();
     this.row.queueWait.record(now - enqueuedAt, count);
-    this.busy = this.busyUntil(now);
-    this.last = now;
+    this.catchUp(now);
     return now;
+  }
+
+  /** Adds the busy time up to `now` (a clock read made anyway) to the total and the timeline. */
+  catchUp(now: number): void {
+    const busy = this.busyUntil(now);
+    this.row.timeline.work(this.last, now, busy - this.busy);
+    this.busy = busy;
+    this.last = now;
   }
 
   finished(startedAt: number): number {
     const now = this.clock();
     this.row.runTime.record(now - startedAt);
-    this.busy = this.busyUntil(now);
-    this.last = now;
+    this.catchUp(now);
     if (this.auto && this.leaves - this.leavesThen >= WINDOW) {
       // Over a window of elements, so that workers finishing in bunches (timers firing together)
       // do not look fast.
@@ -459,8 +622,11 @@ class Run implements StageProbe {
     this.row.timedOut++;
   }
 
-  left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void {
+  left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number, index: ElementIndex): void {
     const row = this.row;
+    // At the last time read: no clock read per element (within one timed element of the truth).
+    row.timeline.leave(this.last);
+    if (this.hub.flights.size > 0) this.hub.leave(index[0], row, how === 'emitted' || outputs > 0);
     // An unsubscribe from inside the emission of an element's value (take(n)) ends the stage before
     // that element leaves it: it was counted as cancelled, but it did get out.
     if (this.done) row.cancelled--;
@@ -478,7 +644,8 @@ class Run implements StageProbe {
     const now = this.clock();
     const row = this.row;
     row.cancelled += this.gauges.held; // still in the stage: they will never leave it
-    row.busyMs += this.busyUntil(now);
+    this.catchUp(now);
+    row.busyMs += this.busy;
     row.capacityMs += this.workers * (now - this.startedAt);
     row.live.delete(this);
     row.last = how === 'unsubscribe' ? 'unsubscribed' : how;

@@ -1,7 +1,7 @@
 // The Monitor's HTML report: one self-contained page (inline data, inline uPlot, no server, nothing
 // fetched). Loaded by Monitor.reportHtml() only when a report is made, so that the main entry stays
 // small and browser-safe: the node: modules it needs are imported at that moment too.
-import { MissingDependencyError } from '../errors.js';
+import { InvalidOptionError, MissingDependencyError } from '../errors.js';
 import { importModule } from '../internal/import-module.js';
 import { moduleUrl } from '../internal/module-url.js';
 import type { Histogram } from './histogram.js';
@@ -47,7 +47,7 @@ const BINS_PER_DECADE = 5;
 /** Builds the page. @internal */
 export async function renderReport(data: ReportData, options: ReportOptions = {}): Promise<string> {
   const title = options.title ?? 'rxjs-parallel report';
-  if (typeof title !== 'string') throw new TypeError('title must be a string');
+  if (typeof title !== 'string') throw new InvalidOptionError('title', 'a string', title);
   chartLibrary ??= loadChartLibrary();
   const { js, css } = await chartLibrary;
   const page = pageData(data, title);

@@ -41,6 +41,12 @@ async function loadChartLibrary(): Promise<{ js: string; css: string }> {
 /** Stage colours, in pipeline order (repeating past eight stages). */
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
+/** Points at most on a chart over time. */
+const MAX_POINTS = 60;
+
+/** Utilisation within this of the busiest counts as nearly as busy (see the bottleneck). */
+const NEARLY = 0.1;
+
 /** Histogram bins per decade of milliseconds. */
 const BINS_PER_DECADE = 5;
 
@@ -78,7 +84,7 @@ export interface PageData {
   readonly elapsedMs: number;
   readonly elementsPerSecond: number;
   readonly endToEnd: LatencyStats;
-  /** The stage whose workers were busiest, or null without stages. */
+  /** The bottleneck: the busiest stage, or of those nearly as busy the one with the longest queue wait (p50); null without stages. */
   readonly bottleneck: string | null;
   readonly stages: ReadonlyArray<{
     name: string;
@@ -103,10 +109,20 @@ export interface PageData {
 
 /** @internal */
 export function pageData(data: ReportData, title: string): PageData {
-  const { snapshot, bucketMs } = data;
+  const { snapshot } = data;
+  // Points on the time axis: the monitor's buckets, merged in groups so that there are at most
+  // MAX_POINTS (a rate over a few elements per bucket would only draw noise).
   const buckets = Math.max(0, ...data.stages.map((s) => Math.max(s.left.length, s.busy.length)));
-  const x = Array.from({ length: buckets }, (_, i) => round((i * bucketMs) / 1000, 1e4));
-  let bottleneck: PageData['stages'][number] | undefined;
+  const group = Math.max(1, Math.ceil(buckets / MAX_POINTS));
+  const bucketMs = data.bucketMs * group;
+  const points = Math.ceil(buckets / group);
+  const merged = (series: readonly number[]) =>
+    Array.from({ length: points }, (_, p) => {
+      let sum = 0;
+      for (let i = p * group; i < (p + 1) * group; i++) sum += series[i] ?? 0;
+      return sum;
+    });
+  const x = Array.from({ length: points }, (_, i) => round((i * bucketMs) / 1000, 1e4));
   const stages = snapshot.stages.map((s, i) => {
     const stage = {
       name: s.name,
@@ -123,12 +139,18 @@ export function pageData(data: ReportData, title: string): PageData {
       state: s.state,
       color: PALETTE[i % PALETTE.length],
     };
-    if (!bottleneck || stage.utilisation > bottleneck.utilisation) bottleneck = stage;
     return stage;
   });
-  const rate = data.stages.map((s) => x.map((_, i) => round(((s.left[i] ?? 0) * 1000) / bucketMs, 100)));
+  // The busiest stage; among those nearly as busy (workers on a thread or process scheduler hold
+  // prefetched elements, and look busy whenever they have any), the one whose queue holds its
+  // elements longest.
+  const busiest = Math.max(0, ...stages.map((s) => s.utilisation));
+  const bottleneck = stages
+    .filter((s) => s.utilisation >= busiest - NEARLY)
+    .reduce<(typeof stages)[number] | undefined>((best, s) => (!best || s.queueWait.p50 > best.queueWait.p50 ? s : best), undefined);
+  const rate = data.stages.map((s) => merged(s.left).map((n) => round((n * 1000) / bucketMs, 100)));
   const utilisation = data.stages.map((s) =>
-    x.map((_, i) => round(Math.min(100, (100 * (s.busy[i] ?? 0)) / (Math.max(1, s.workers) * bucketMs)), 100)),
+    merged(s.busy).map((ms) => round(Math.min(100, (100 * ms) / (Math.max(1, s.workers) * bucketMs)), 100)),
   );
   return {
     title,
@@ -230,7 +252,7 @@ function draw(data: PageData, uPlot: any): void {
       el(
         'div',
         { class: 'card bottleneck', id: 'bottleneck' },
-        'bottleneck (busiest workers)',
+        'bottleneck',
         el('b', {}, `${bottleneck.name}: ${pct(bottleneck.utilisation)} busy`),
         `its queue: p50 ${ms(bottleneck.queueWait.p50)}`,
       ),

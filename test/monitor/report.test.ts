@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fromIterable, InvalidOptionError, mapParallel, Monitor, run } from 'rxjs-parallel';
 import { runNode } from '../support/util.js';
+import { Histogram } from '../../src/monitor/histogram.js';
+import { pageData } from '../../src/monitor/report.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The data the page draws, read back from the page. */
-function pageData(html: string) {
+function dataOf(html: string) {
   const json = html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1];
   return JSON.parse(json);
 }
@@ -42,7 +44,7 @@ describe('Monitor.reportHtml', () => {
 
   it('carries what the monitor measured, and names the stage whose workers were busiest', async () => {
     const monitor = await measured();
-    const data = pageData(await monitor.reportHtml());
+    const data = dataOf(await monitor.reportHtml());
     const report = monitor.report();
     expect(data.stages.map((s: { name: string }) => s.name)).toEqual(['fast', 'slow']);
     expect(data.stages.map((s: { utilisation: number }) => s.utilisation)).toEqual(report.stages.map((s) => s.utilisation));
@@ -67,11 +69,11 @@ describe('Monitor.reportHtml', () => {
     const html = await monitor.reportHtml({ title: '<b>t</b>' });
     expect(html).not.toContain('<img');
     expect(html).toContain('<title>&#60;b&#62;t&#60;/b&#62;</title>');
-    expect(pageData(html).stages[0].name).toBe(evil);
+    expect(dataOf(html).stages[0].name).toBe(evil);
   });
 
   it('draws an empty monitor too', async () => {
-    const data = pageData(await new Monitor().reportHtml());
+    const data = dataOf(await new Monitor().reportHtml());
     expect(data).toMatchObject({ stages: [], bottleneck: null, time: { x: [] } });
   });
 
@@ -86,10 +88,35 @@ describe('Monitor.reportHtml', () => {
       const file = join(dir, 'report.html');
       await monitor.writeReport(pathToFileURL(file));
       const html = await readFile(file, 'utf8');
-      expect(pageData(html).stages).toHaveLength(2);
+      expect(dataOf(html).stages).toHaveLength(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the report’s bottleneck', () => {
+  const stats = (name: string, utilisation: number, queueWaitP50: number) => ({
+    name, operator: 'mapParallel', scheduler: 'thread', workers: 2, in: 1, out: 1, outputs: 1, filtered: 0, failed: 0,
+    dropped: 0, cancelled: 0, retried: 0, timedOut: 0, inWork: 0, queued: 0, creditsOutstanding: 0,
+    queueWait: { count: 1, p50: queueWaitP50, p95: queueWaitP50, p99: queueWaitP50, max: queueWaitP50, mean: queueWaitP50 },
+    runTime: { count: 1, p50: 1, p95: 1, p99: 1, max: 1, mean: 1 },
+    utilisation, state: 'complete' as const,
+  });
+  const data = (stages: ReturnType<typeof stats>[]) => ({
+    snapshot: { elapsedMs: 1, elementsPerSecond: 1, endToEnd: stages[0].runTime, stages },
+    bucketMs: 25,
+    stages: stages.map((s) => ({ name: s.name, workers: 2, left: [], busy: [], queueWait: new Histogram(), runTime: new Histogram() })),
+    endToEnd: new Histogram(),
+  });
+
+  it('is the stage whose workers were busiest', () => {
+    expect(pageData(data([stats('a', 0.3, 50), stats('b', 0.95, 1), stats('c', 0.5, 9)]), 't').bottleneck).toBe('b');
+  });
+
+  it('is, among stages nearly as busy (within 10 points), the one whose elements wait longest in its queue', () => {
+    expect(pageData(data([stats('a', 0.97, 176), stats('b', 0.88, 0.004), stats('c', 0.5, 900)]), 't').bottleneck).toBe('a');
+    expect(pageData(data([stats('a', 0.97, 1), stats('b', 0.9, 5), stats('c', 0.85, 900)]), 't').bottleneck).toBe('b');
   });
 });
 

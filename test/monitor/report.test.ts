@@ -81,6 +81,28 @@ describe('Monitor.reportHtml', () => {
     await expect(new Monitor().reportHtml({ title: 3 as never })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
+  it('is made by the CommonJS build too', async () => {
+    const script = join(await mkdtemp(join(tmpdir(), 'rxjs-parallel-cjs-')), 'main.cjs');
+    try {
+      await writeFile(
+        script,
+        `const { Monitor, fromIterable, mapParallel, run } = require(${JSON.stringify(join(repo, 'dist/cjs/index.js'))});
+(async () => {
+  const monitor = new Monitor();
+  await run(fromIterable([1, 2]).pipe(mapParallel(async (x) => x, { monitor, name: 'cjs' })));
+  const html = await monitor.reportHtml();
+  console.log(JSON.parse(html.match(/id="report-data">([\\s\\S]*?)<\\/script>/)[1]).stages[0].name);
+})();
+`,
+      );
+      const { stdout, stderr } = await runNode(pathToFileURL(script));
+      expect(stderr).toBe('');
+      expect(stdout.trim()).toBe('cjs');
+    } finally {
+      await rm(join(script, '..'), { recursive: true, force: true });
+    }
+  });
+
   it('writeReport writes the page to a file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rxjs-parallel-report-'));
     try {

@@ -117,8 +117,9 @@ export interface MonitorSnapshot {
 
 /**
  * Collects live statistics of the stages it is given to (the `monitor` option): counters, gauges,
- * latencies split into queue wait and run time, and worker utilisation. One monitor serves a whole
- * pipeline; give it to every stage you want to see.
+ * latencies split into queue wait and run time, worker utilisation, and the pipeline's end-to-end
+ * latency per element. One monitor serves a whole pipeline; give it to every stage you want to
+ * see. `writeReport()` draws it all as an HTML page.
  *
  * Snapshots come on `stats$` every `interval` ms while a stage runs and someone listens, plus one
  * final snapshot when the last running stage ends; `report()` makes one at any time. A stage
@@ -135,6 +136,7 @@ export interface MonitorSnapshot {
  * // [['double', 4, 4, 0], ['big', 4, 2, 2]]
  * ```
  * @see progress
+ * @see writeReport
  */
 export class Monitor {
   /**

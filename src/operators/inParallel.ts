@@ -53,7 +53,7 @@ const KNOWN = new Set(['maxParallelism']);
  *   () => multiply(3, 2),
  *   inParallel([() => multiply(4, 5), () => multiply(3, 4)]).pipe(map(average)),
  * ], { maxParallelism: 2 }).pipe(map(average)).subscribe(console.log);
- * // 11.5
+ * // 11
  * ```
  * @param inputs ObservableInputs, or functions `(ctx: { index, signal }) => ObservableInput`.
  * @param options `maxParallelism`: an integer ≥ 1 or Infinity (default Infinity).

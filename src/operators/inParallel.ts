@@ -135,6 +135,7 @@ export function inParallel(inputs: readonly InParallelInput<unknown>[], options:
         try {
           source = from(input({ index: i, signal: slot.abort.signal }));
         } catch (error) {
+          running.delete(i); // it never started: nothing of it to cancel
           return fail(error);
         }
       } else {

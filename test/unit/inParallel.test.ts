@@ -162,13 +162,14 @@ describe('inParallel: errors', () => {
     gates[0].resolve(1); // a late result is ignored
   });
 
-  it('fails when a function input throws, with what it threw', async () => {
+  it('fails when a function input throws, with what it threw, cancelling the others', async () => {
     const thrown = new TypeError('cannot start');
-    const later = deferred<number>();
+    const signals: AbortSignal[] = [];
     const { error } = await record(
-      inParallel([() => later.promise, () => { throw thrown; }]),
+      inParallel([(ctx) => (signals.push(ctx.signal), NEVER), (ctx) => { signals.push(ctx.signal); throw thrown; }]),
     ).result;
     expect(error).toBe(thrown);
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]); // the other cancelled; the one that threw never started
   });
 
   it('fails when a function input returns something that is not an ObservableInput', async () => {

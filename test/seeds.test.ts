@@ -104,6 +104,12 @@ describe('examples/seeds', () => {
     expect([results, done, workers]).toEqual([100, 100, 8]);
     expect(ahead).toBeLessThanOrEqual(bound);
     expect(bound).toBe(8 + 8 + 1 + 2 + 1);
+    // The progress bar's last frame (drawn into a captured terminal when stderr is not one).
+    const frame = lines.slice(lines.indexOf('progress, last frame:') + 1, lines.indexOf('progress, last frame:') + 3);
+    expect(frame.map((l) => l.replace(/[\d.]+k?\/s/, 'N/s'))).toEqual([
+      `work     [${'█'.repeat(30)}] 100%  100/100  N/s  done`,
+      `callback [${'█'.repeat(30)}] 100%  100/100  N/s  done`,
+    ]);
   });
 
   it('async-task-pipeline.mjs: the Quick Start and example.py, with the latency summary', async () => {

@@ -59,8 +59,12 @@ function work(data) {
     finished++;
     console.log(result);
   };
-  const monitor = new Monitor();
-  progress(monitor, { total: N }); // the progress bar: stderr, only on a terminal
+  const monitor = new Monitor({ interval: 50 });
+  // The progress bar: redrawn in place on stderr when it is a terminal; otherwise drawn into a
+  // captured terminal, whose last frame is printed at the end.
+  const frames = [];
+  const captured = { isTTY: true, columns: 100, write: (text) => frames.push(text) };
+  progress(monitor, { total: N, stream: process.stderr.isTTY ? process.stderr : captured });
   // 8 threads that take one item at a time from the layer's queue, as the post's workers take from
   // an asyncio.Queue (prefetch: 0; by default a thread also holds a few items queued in it).
   const threads = threadScheduler({ workers: 8, prefetch: 0 });
@@ -73,6 +77,8 @@ function work(data) {
   await threads.close();
   const { stages } = monitor.report();
   const w = stages.find((s) => s.name === 'work');
+  await new Promise((resolve) => setImmediate(resolve)); // the final snapshot comes a microtask after completion
+  if (frames.length > 0) console.log(`progress, last frame:\n${frames.at(-1).replace(/\x1b\[\d*[A-Z]/g, '').trimEnd()}`);
   // At most: work's 8 workers + maxsize 8, callback's 1 worker + maxsize 2, and the one on its way.
   console.log(`async_flow: ${finished} results; the generator ran at most ${most} items ahead of the callback (bound 20); work: ${w.out} done by ${w.workers} workers`);
 }

@@ -13,11 +13,11 @@ export class Timeline {
 
   constructor(private readonly clock: TimelineClock) {}
 
-  /** One element left at `t` (ms, the monitor's clock). */
-  leave(t: number): void {
+  /** `n` elements left at `t` (ms, the monitor's clock). */
+  leave(t: number, n = 1): void {
     const i = this.clock.bucket(t);
     while (this.left.length <= i) this.left.push(0);
-    this.left[i]++;
+    this.left[i] += n;
   }
 
   /** `ms` worker-ms of work, spread evenly over [from, to]. */

@@ -205,6 +205,18 @@ describe('Monitor: end-to-end latency', () => {
     expect(r.endToEnd.count).toBe(1); // 1 and 3 filtered out, 4 failed: only 2 got through
   });
 
+  it('follows every timed element, also past the slots it is kept in (their number wraps around)', async () => {
+    const monitor = new Monitor({ timing: 'all' });
+    await run(
+      fromIterable(Array.from({ length: 10_000 }, (_, i) => i)).pipe(
+        mapParallel(async (x: number) => x, { monitor, name: 'a', workers: 4 }),
+        flatMapParallel((x: number) => [x, x], { monitor, name: 'b', workers: 2 }),
+        eachParallel(() => {}, { monitor, name: 'c', workers: 3 }),
+      ),
+    );
+    expect(monitor.report().endToEnd.count).toBe(10_000);
+  });
+
   it('forgets what never leaves when the pipeline ends (an unsubscribe)', async () => {
     const monitor = new Monitor();
     const started = deferred();

@@ -60,6 +60,18 @@ export const meta = {
   ],
 };
 
+/**
+ * The four stages A–D of the pipeline technique (or of batches + pipeline) as operators, each of
+ * WORKERS workers on `scheduler`; with a `monitor`, named 'A'…'D' and watched by it
+ * (scripts/report-screenshot.mjs draws the Monitor's report of this pipeline).
+ */
+export function pipelineStages({ batched = false, scheduler = 'task', monitor } = {}) {
+  const exports = batched ? ['batchA', 'batchB', 'batchC', 'batchD'] : ['stageA', 'stageB', 'stageC', 'stageD'];
+  return exports.map((exportName, i) =>
+    mapParallel(task(pipelineUrl, exportName), { scheduler, workers: WORKERS, ...(monitor && { monitor, name: 'ABCD'[i] }) }),
+  );
+}
+
 /** Upper bounds on each technique's speed-up from the parameters alone. */
 export function bounds(P, nCores = cores) {
   const seq = P.stages * (P.callCpu + P.itemCpu + P.itemWait) + P.callWait.reduce((a, b) => a + b, 0);
@@ -107,9 +119,7 @@ export async function runOnce({ quick = false, n = quick ? 64 : 1000, run = 0, t
       if (made.skipped) return made;
       scheduler = made.scheduler;
     }
-    const opts = { scheduler, workers: WORKERS };
-    const stages = batched ? ['batchA', 'batchB', 'batchC', 'batchD'] : ['stageA', 'stageB', 'stageC', 'stageD'];
-    const [a, b, c, d] = stages.map((name) => mapParallel(task(pipelineUrl, name), opts));
+    const [a, b, c, d] = pipelineStages({ batched, scheduler });
     const source = (count) => (batched ? [...chunks(range(count), BATCH)].map((items, i) => [i, items]) : range(count));
     return {
       run: (count) =>

@@ -225,6 +225,46 @@ export class OrderingError extends ParallelError {
 }
 brand(OrderingError, 'OrderingError');
 
+/**
+ * The callback of `finalizeAsync` threw or rejected. It replaces the stream's outcome, as a throw in
+ * a `finally` block does: the stream fails with this error, whose `cause` is what the callback
+ * threw, and `sourceError` is the error the source had failed with, if it had.
+ */
+export class FinalizeError extends ParallelError {
+  override readonly name = 'FinalizeError' as const;
+  readonly code = 'ERR_FINALIZE' as const;
+  constructor(
+    /** How the source ended before the callback ran: `'complete'` or `'error'`. */
+    readonly outcome: 'complete' | 'error',
+    /** The source's error when `outcome` is `'error'`, else undefined. */
+    readonly sourceError: unknown,
+    cause: unknown,
+  ) {
+    const after = outcome === 'error' ? `after the source failed (${describe(sourceError)})` : 'after the source completed';
+    super(`finalizeAsync: the callback failed ${after}: ${describe(cause)}`, { cause });
+  }
+}
+brand(FinalizeError, 'FinalizeError');
+
+/**
+ * An optional peer dependency that a feature needs is not installed (or cannot be loaded here):
+ * `Monitor.reportHtml()` and `writeReport()` read `uplot` from `node_modules`, on Node.
+ */
+export class MissingDependencyError extends ParallelError {
+  override readonly name = 'MissingDependencyError' as const;
+  readonly code = 'ERR_MISSING_DEPENDENCY' as const;
+  constructor(
+    /** The npm package that is missing. */
+    readonly packageName: string,
+    /** The feature that needs it. */
+    readonly feature: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${feature} needs the package "${packageName}" (an optional peer dependency), on Node: npm install ${packageName}`, options);
+  }
+}
+brand(MissingDependencyError, 'MissingDependencyError');
+
 /** An operator was called with an option it cannot take. Thrown when the operator is called. */
 export class InvalidOptionError extends ParallelError {
   override readonly name = 'InvalidOptionError' as const;

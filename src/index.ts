@@ -11,6 +11,14 @@ export { flatMapParallel, type FlatResult, type FlatOutput } from './operators/f
 export { flatMapOrdered } from './operators/flatMapOrdered.js';
 export { eachParallel } from './operators/eachParallel.js';
 export { ordered } from './operators/ordered.js';
+export {
+  inParallel,
+  type InParallelInput,
+  type InParallelOptions,
+  type InParallelContext,
+  type InParallelResult,
+} from './operators/inParallel.js';
+export { finalizeAsync } from './operators/finalizeAsync.js';
 
 // ---- Sources and sinks ----------------------------------------------------------------------
 export { fromIterable } from './backpressure/fromIterable.js';
@@ -55,6 +63,7 @@ export {
   type StageState,
   type LatencyStats,
 } from './monitor/monitor.js';
+export type { ReportOptions } from './monitor/report.js';
 export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
 
 // ---- Transfer -------------------------------------------------------------------------------
@@ -70,6 +79,8 @@ export {
   BufferOverflowError,
   OrderingError,
   StageError,
+  FinalizeError,
+  MissingDependencyError,
   InvalidOptionError,
   type StagePhase,
   type ElementIndex,

@@ -4,9 +4,11 @@ import { of, type Observable, type OperatorFunction } from 'rxjs';
 import {
   eachParallel,
   filterParallel,
+  finalizeAsync,
   flatMapOrdered,
   flatMapParallel,
   fromIterable,
+  inParallel,
   mapParallel,
   ordered,
   run,
@@ -38,6 +40,17 @@ describe('types', () => {
     expectTypeOf(ref).toEqualTypeOf<TaskRef<number, string>>();
     expectTypeOf(mapParallel(ref)).toEqualTypeOf<OperatorFunction<number, string>>();
     expect(ref.module).toBe('file:///abs/tasks.js');
+  });
+
+  it('types inParallel’s array by input, and finalizeAsync as the identity', () => {
+    const group = inParallel([of(1), Promise.resolve('a'), () => of(true), async () => [1, 2]]);
+    expectTypeOf(group).toEqualTypeOf<Observable<[number, string, boolean, number[]]>>();
+    const list = [of(1), of(2)];
+    expectTypeOf(inParallel(list)).toEqualTypeOf<Observable<number[]>>();
+    expectTypeOf(inParallel([inParallel([of('x')])])).toEqualTypeOf<Observable<[[string]]>>();
+    expectTypeOf(of(1).pipe(finalizeAsync(async () => {}))).toEqualTypeOf<Observable<number>>();
+    // @ts-expect-error: not an option
+    expect(() => inParallel([], { max_parallelism: 2 })).toThrow();
   });
 
   it('rejects misspelt options and wrong literals at compile time', () => {

@@ -243,7 +243,7 @@ export class Emitter {
   private leave(el: Element): void {
     const run = this.run;
     run.elements.delete(el.seq);
-    run.probe?.left(el.lost ?? (el.emitted > 0 || run.mode === 'each' ? 'emitted' : 'filtered'), el.emitted);
+    run.probe?.left(el.lost ?? (el.emitted > 0 || run.mode === 'each' ? 'emitted' : 'filtered'), el.emitted, el.elementIndex);
     this.owed++;
   }
 

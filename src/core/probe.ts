@@ -1,3 +1,5 @@
+import type { ElementIndex } from '../errors.js';
+
 /**
  * What the stage core reports to an attached monitor. The core calls these only when a monitor is
  * attached (`if (probe)`), so a stage without one does no extra work per element.
@@ -8,9 +10,10 @@ export interface StageProbe {
    * An element entered the stage's queue. Returns the time (monitor's clock, ms) to stamp it with,
    * or `undefined` to leave it untimed: then `started` and `finished` are not called for it, so
    * that a monitor timing one element in n costs the others nothing. The monitor owns the clock,
-   * so that a test can inject one and each hook reads it once.
+   * so that a test can inject one and each hook reads it once. `index` is the element's index
+   * (its first number identifies the source element across stages: end-to-end latency).
    */
-  received(): number | undefined;
+  received(index: ElementIndex): number | undefined;
   /**
    * A timed element was handed to a worker; `enqueuedAt` is its stamp (from `received`, or from
    * `finished` for a retry). Returns the time it went to work. The gauges do not count it in work yet.
@@ -30,9 +33,9 @@ export interface StageProbe {
    * An element left the stage: `'emitted'` (with `outputs` values; eachParallel: 0), `'filtered'`
    * (no outputs: a falsy predicate, an empty flatMap result), `'failed'` (its call failed for good:
    * skipped, or recovered by an onError function — then with the replacement's outputs), or
-   * `'dropped'` by overflow.
+   * `'dropped'` by overflow. `index` is the element's index, as given to `received`.
    */
-  left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number): void;
+  left(how: 'emitted' | 'filtered' | 'failed' | 'dropped', outputs: number, index: ElementIndex): void;
   /** The stage subscription ended: `'complete'`, `'error'` or `'unsubscribe'`. */
   ended(how: 'complete' | 'error' | 'unsubscribe'): void;
 }

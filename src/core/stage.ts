@@ -146,7 +146,7 @@ export class StageRun {
       }
     }
     const el = newElement(seq, value, index ?? [seq], key);
-    if (this.probe) el.at = this.probe.received();
+    if (this.probe) el.at = this.probe.received(el.elementIndex);
     this.elements.set(seq, el);
     this.dispatcher.queue.push(el);
     if (!this.delivering) this.dispatcher.dispatch();

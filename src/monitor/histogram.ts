@@ -50,6 +50,25 @@ export class Histogram {
     return out;
   }
 
+  /**
+   * Samples per bin `[edges[i], edges[i + 1])`, in ms, for `edges.length - 1` bins: each bucket
+   * counts at the value that stands for it (as for quantiles); values below `edges[0]` count in
+   * the first bin, values from the last edge on in the last.
+   */
+  bins(edges: readonly number[]): number[] {
+    const out = new Array<number>(Math.max(0, edges.length - 1)).fill(0);
+    if (out.length === 0 || this.count === 0) return out;
+    let bin = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      const n = this.counts[b];
+      if (n === 0) continue;
+      const ms = Math.min(this.max, Math.max(this.min, middleOf(b) / 1000));
+      while (bin < out.length - 1 && ms >= edges[bin + 1]) bin++; // buckets ascend: the bin only moves on
+      out[bin] += n;
+    }
+    return out;
+  }
+
   /** Adds another histogram's samples to this one. */
   add(other: Histogram): void {
     for (let b = 0; b < BUCKETS; b++) this.counts[b] += other.counts[b];

@@ -86,3 +86,22 @@ describe('Histogram', () => {
     expect(p100).toBe(3); // clamped to the exact max
   });
 });
+
+describe('Histogram.bins (the report’s histograms)', () => {
+  it('counts every sample once, in the bin of its value, within the histogram’s accuracy', () => {
+    fc.assert(
+      fc.property(fc.array(duration, { minLength: 1, maxLength: 300 }), (samples) => {
+        const h = new Histogram();
+        for (const ms of samples) h.record(ms);
+        const edges = [0.001, 0.01, 0.1, 1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7];
+        const bins = h.bins(edges);
+        expect(bins.reduce((a, b) => a + b, 0)).toBe(samples.length);
+        // A sample well inside a bin (not within the accuracy of an edge) is counted in it.
+        for (let b = 0; b < bins.length; b++) {
+          const inside = samples.filter((ms) => (b === 0 || ms >= edges[b] + tolerance(edges[b])) && (b === bins.length - 1 || ms < edges[b + 1] - tolerance(edges[b + 1]))).length;
+          expect(bins[b]).toBeGreaterThanOrEqual(inside);
+        }
+      }),
+    );
+  });
+});

@@ -92,6 +92,8 @@ describe('Monitor: latencies', () => {
     expect(row(r, 'B').utilisation).toBe(0.7778);
     expect(r.elapsedMs).toBe(45);
     expect(r.elementsPerSecond).toBe(44.44); // B's 2 elements in 45 ms
+    // End to end, from entering A's queue to leaving B: element 0 at 35 ms, element 1 at 45 ms.
+    expect(r.endToEnd).toMatchObject({ count: 2, p50: 35, max: 45, mean: 40 });
   });
 
   it('measures a retried element’s second queue wait from its failure', async () => {
@@ -156,6 +158,105 @@ describe('Monitor: timing', () => {
     expect(fast.runTime.count).toBeGreaterThanOrEqual(64); // the first window is timed in full
     expect(fast.runTime.count).toBeLessThan(5000 / 16);
     expect(fast.queueWait.count).toBe(fast.runTime.count);
+  });
+});
+
+describe('Monitor: end-to-end latency', () => {
+  it('times a flatMap element until the last of its outputs leaves the last stage', async () => {
+    const clock = manualClock();
+    const monitor = new Monitor({ clock: clock.now });
+    const gates = latches(3);
+    const called = latches(3);
+    const out = record(
+      fromIterable(['a']).pipe(
+        flatMapParallel((x: string) => [0, 1, 2].map((i) => `${x}${i}`), { monitor, name: 'split' }),
+        mapParallel(async (x: string) => {
+          const i = Number(x[1]);
+          called[i].resolve();
+          await gates[i].promise;
+          return x;
+        }, { monitor, name: 'work', workers: 3 }),
+      ),
+    );
+    await Promise.all(called.map((c) => c.promise));
+    clock.t = 5;
+    gates[0].resolve();
+    await until(() => row(monitor.report(), 'work').out === 1);
+    expect(monitor.report().endToEnd.count).toBe(0); // two of its outputs are still in work
+    clock.t = 9;
+    gates[2].resolve();
+    gates[1].resolve();
+    expect((await out.result).values.sort()).toEqual(['a0', 'a1', 'a2']);
+    expect(monitor.report().endToEnd).toEqual({ count: 1, p50: 9, p95: 9, p99: 9, max: 9, mean: 9 });
+  });
+
+  it('counts only the elements that left the last stage with their output', async () => {
+    const clock = manualClock();
+    const monitor = new Monitor({ clock: clock.now });
+    await run(
+      fromIterable([1, 2, 3, 4]).pipe(
+        filterParallel((x: number) => x % 2 === 0, { monitor, name: 'even' }),
+        mapParallel(async (x: number) => ((clock.t += 10), x), { monitor, name: 'slow' }),
+        mapParallel((x: number) => (x === 4 ? Promise.reject(new Error('no')) : x), { monitor, name: 'last', onError: 'skip' }),
+      ),
+    );
+    const r = monitor.report();
+    expect(row(r, 'last')).toMatchObject({ in: 2, out: 1, failed: 1 });
+    expect(r.endToEnd.count).toBe(1); // 1 and 3 filtered out, 4 failed: only 2 got through
+  });
+
+  it('follows every timed element, also past the slots it is kept in (their number wraps around)', async () => {
+    const monitor = new Monitor({ timing: 'all' });
+    await run(
+      fromIterable(Array.from({ length: 10_000 }, (_, i) => i)).pipe(
+        mapParallel(async (x: number) => x, { monitor, name: 'a', workers: 4 }),
+        flatMapParallel((x: number) => [x, x], { monitor, name: 'b', workers: 2 }),
+        eachParallel(() => {}, { monitor, name: 'c', workers: 3 }),
+      ),
+    );
+    expect(monitor.report().endToEnd.count).toBe(10_000);
+  });
+
+  it('forgets what never leaves when the pipeline ends (an unsubscribe)', async () => {
+    const monitor = new Monitor();
+    const started = deferred();
+    const { subscription } = record(fromIterable([1, 2]).pipe(mapParallel(() => (started.resolve(), new Promise(() => {})), { monitor, name: 'stuck' })));
+    await started.promise;
+    subscription.unsubscribe();
+    expect(monitor.report().endToEnd.count).toBe(0);
+    await run(fromIterable([1, 2]).pipe(mapParallel(async (x: number) => x, { monitor, name: 'stuck' })));
+    expect(monitor.report().endToEnd.count).toBe(2);
+  });
+});
+
+describe('Monitor: timeline (what the HTML report draws)', () => {
+  it('puts each element that left, and each worker-ms of work, in its time bucket', async () => {
+    const clock = manualClock();
+    const monitor = new Monitor({ clock: clock.now, timing: 'all' });
+    const gates = latches(3);
+    const called = latches(3);
+    const done = run(
+      fromIterable([0, 1, 2]).pipe(
+        mapParallel(async (i: number) => {
+          called[i].resolve();
+          await gates[i].promise;
+          return i;
+        }, { monitor, name: 'm' }),
+      ),
+    );
+    // One worker: element 0 from 0 to 30 ms, 1 from 30 to 80 ms, 2 from 80 to 90 ms.
+    for (const [i, t] of [[0, 30], [1, 80], [2, 90]]) {
+      await called[i].promise;
+      clock.t = t;
+      gates[i].resolve();
+    }
+    await done;
+    const data = monitor.reportData();
+    const m = data.stages.find((s) => s.name === 'm')!;
+    expect(data.bucketMs).toBe(25);
+    expect(m.left).toEqual([0, 1, 0, 2]); // left at 30 ms (bucket 1), and at 80 and 90 ms (bucket 3)
+    expect(m.busy.reduce((a, b) => a + b, 0)).toBeCloseTo(90, 9);
+    expect(m.busy.map((ms) => Math.round(ms))).toEqual([25, 25, 25, 15]);
   });
 });
 
@@ -406,7 +507,8 @@ describe('Monitor: snapshots', () => {
       expect(JSON.parse(JSON.stringify(r))).toEqual(r);
       return r;
     };
-    expect(check()).toEqual({ elapsedMs: 0, elementsPerSecond: 0, stages: [] });
+    const none = { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+    expect(check()).toEqual({ elapsedMs: 0, elementsPerSecond: 0, endToEnd: none, stages: [] });
     const gate = deferred();
     const done = run(
       fromIterable([1, 2, 3]).pipe(

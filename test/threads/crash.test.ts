@@ -140,7 +140,7 @@ describe.each(kinds)('$kind scheduler: work is spread over the workers', ({ kind
   it('starts few long elements at once on a warm shared pool of 4', async () => {
     const pool: Scheduler = make({ workers: 4 });
     try {
-      await lastValueFrom(fromIterable(range(8)).pipe(mapParallel(t.rendezvous, { scheduler: pool }), toArray())); // warm
+      await lastValueFrom(fromIterable(range(8).map((i) => ({ i }))).pipe(mapParallel(t.rendezvous, { scheduler: pool }), toArray())); // warm
       bus.reset();
       const items = range(4).map((i) => ({ i, gate: 'go' }));
       const done = lastValueFrom(fromIterable(items).pipe(mapParallel(t.rendezvous, { scheduler: pool }), toArray()));

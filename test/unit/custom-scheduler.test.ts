@@ -33,6 +33,9 @@ function queueScheduler(prefetch: number, slowEvery = 0) {
       const sink: LeaseSink = {
         resolve: (seq, v) => (outstanding--, stage.resolve(seq, v)),
         reject: (seq, e) => (outstanding--, stage.reject(seq, e)),
+        outputs: (seq, values) => stage.outputs(seq, values),
+        reclaimed: (seqs) => stage.reclaimed(seqs),
+        resent: (seqs) => stage.resent(seqs),
       };
       return {
         ready: Promise.resolve(),

@@ -22,6 +22,8 @@ const instances = (lib: Library) => ({
   StageError: new lib.StageError('stage', 'fn', [0], new Error('cause')),
   InvalidOptionError: new lib.InvalidOptionError('workers', 'an integer ≥ 1', 0),
   OrderingError: new lib.OrderingError('ordered() ← an Observable', 'nothing to reorder'),
+  FinalizeError: new lib.FinalizeError('complete', undefined, new Error('cause')),
+  MissingDependencyError: new lib.MissingDependencyError('uplot', 'Monitor.reportHtml()'),
 });
 type Name = keyof ReturnType<typeof instances>;
 

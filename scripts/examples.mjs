@@ -66,7 +66,7 @@ export function install(exampleDir, log = (line) => process.stderr.write(`${line
 export function lock(exampleDir) {
   const dir = resolve(repo, exampleDir);
   pack();
-  execFileSync(npm, ['install', '--package-lock-only', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+  execFileSync(npm, ['install', '--package-lock-only', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
   const file = join(dir, 'package-lock.json');
   const data = JSON.parse(readFileSync(file, 'utf8'));
   delete data.packages['node_modules/rxjs-parallel'].integrity;

@@ -2,7 +2,6 @@
 // Chromium (Debian's, installed on demand by scripts/ensure-chromium.sh) through playwright-core,
 // and checks what the page wrote into the DOM. It runs in `npm test` like every other test; it is
 // skipped only when RXP_SKIP_BROWSER=1 says so.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,29 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { build, createServer, preview, type InlineConfig, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from './app/main.js';
+import { CHROMIUM_SETUP_TIMEOUT, launchChromium } from '../support/chromium.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const appRoot = fileURLToPath(new URL('./app/', import.meta.url));
 const outDir = fileURLToPath(new URL('./.out/', import.meta.url)); // gitignored; kept for a look after a failure
 
-/** Flags verified with Debian's Chromium (156) on a headless CI box with no network beyond the registries. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** apt-get may have to fetch Chromium and its libraries: minutes on a cold CI box, 0 s after. */
-const SETUP_TIMEOUT = 15 * 60_000;
 const PAGE_TIMEOUT = 20_000;
 
 // The app imports `rxjs-parallel` and `rxjs-parallel/worker` by name; Vite resolves them through this
@@ -50,23 +36,6 @@ const config: InlineConfig = {
   build: { outDir, emptyOutDir: true },
   preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false, headers },
 };
-
-/** Runs scripts/ensure-chromium.sh (installs Debian's chromium if missing) and returns its path. */
-function ensureChromium(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'bash',
-      [join(repo, 'scripts/ensure-chromium.sh')],
-      { cwd: repo, timeout: SETUP_TIMEOUT, maxBuffer: 1 << 20 },
-      (error, stdout) => {
-        if (error) reject(new Error(`scripts/ensure-chromium.sh failed (${error.message.trim()}); its output is above`));
-        else resolve(stdout.trim().split('\n').pop()!);
-      },
-    );
-    child.stdin?.end(); // no stdin, as in CI
-    child.stderr?.pipe(process.stderr); // apt-get's progress, so that a slow install is visibly one
-  });
-}
 
 /** Serves the app with Vite's dev server on a random port, with `rxjs-parallel` pre-bundled. */
 async function serveDev(cacheDir: string): Promise<{ url: string; close(): Promise<void> }> {
@@ -98,26 +67,20 @@ const skip = process.env.RXP_SKIP_BROWSER === '1';
 
 describe.skipIf(skip)('browser: a Vite 7 app in headless Chromium', () => {
   let context: BrowserContext | undefined;
-  let userDataDir: string | undefined;
+  let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(repo, 'dist/esm/index.js'))) {
       throw new Error('dist/esm is missing: run `npm run build` first (`npm test` does)');
     }
-    const executablePath = await ensureChromium();
-    userDataDir = await mkdtemp(join(tmpdir(), 'rxjs-parallel-chromium-')); // a fresh profile per run
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-  }, SETUP_TIMEOUT);
+    chromium = await launchChromium();
+    context = chromium.context;
+  }, CHROMIUM_SETUP_TIMEOUT);
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await chromium?.close();
   });
 
   /** Opens the page and waits for it to say it is done; fails with every error the page reported. */

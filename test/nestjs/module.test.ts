@@ -142,6 +142,43 @@ describe('ParallelModule (NestJS 11, in-process)', () => {
     expect(workers.exited).toBe(1);
   });
 
+  it('starts the workers of a process pool at bootstrap too, and ends them on app.close()', async () => {
+    // This process's children, from Linux's /proc: the pool's worker processes among them.
+    const childrenFile = `/proc/${process.pid}/task/${process.pid}/children`;
+    const children = () => readFileSync(childrenFile, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const before = children();
+    const app = await start(appModule([ParallelModule.forRoot({ schedulers: { cpu: { kind: 'process', workers: 2 }, io: { kind: 'task' } } })]));
+    apps.push(app);
+    const started = children().filter((pid) => !before.includes(pid));
+    expect(started).toHaveLength(2);
+    const scored = await lastValueFrom(range(0, 4).pipe(mapParallel(whoAmI, { scheduler: app.get(Consumer).cpu, workers: 2 }), toArray()));
+    for (const s of scored as unknown as { pid: number }[]) expect(started).toContain(s.pid);
+    await app.close();
+    expect(children().filter((pid) => started.includes(pid))).toEqual([]);
+  });
+
+  it('fails the bootstrap when a pool cannot start its workers', async () => {
+    const module = appModule([
+      ParallelModule.forRoot({
+        schedulers: {
+          cpu: {
+            kind: 'thread',
+            workers: 1,
+            createWorker: () => {
+              throw new Error('no Worker here');
+            },
+          },
+          io: { kind: 'task' },
+        },
+      }),
+    ]);
+    const error = await start(module).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+  });
+
   describe('options are checked, and a bad one is named', () => {
     const cases: Array<[string, unknown, string]> = [
       ['a pool option', { schedulers: { cpu: { kind: 'thread', workers: 0 } } }, 'schedulers.cpu.workers'],

@@ -88,6 +88,19 @@ async function readEvents(response: Response, onEvent: (event: { event?: string;
   }
 }
 
+/** Resolves once `condition()` holds, checking it each time the app prints (the test's timeout bounds the wait). */
+function until(app: App, condition: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!condition()) return;
+      app.child.stdout!.off('data', check);
+      resolve();
+    };
+    app.child.stdout!.on('data', check); // after startApp's own listener, which splits the lines
+    check();
+  });
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** What examples/nestjs/src/tasks.ts computes for `n`, computed here. */
@@ -150,6 +163,24 @@ for (const { dir, nest, modules } of flavours) {
         Array.from({ length: 20 }, (_, id) => ({ id, title: `Report ${id}`, checksum: sha256(JSON.stringify({ id, title: `Report ${id}` })) })),
       );
       for (const { threadId } of reports) expect(app!.started).toContain(threadId);
+    });
+
+    it('ends the pipeline when the client goes away: each worker of the stream runs its onEnd', async () => {
+      const from = app!.lines.length;
+      const aborted = new AbortController();
+      const response = await fetch(`${app!.url}/scores?count=1000000`, { signal: aborted.signal });
+      const threeIn = deferred();
+      let received = 0;
+      const reading = readEvents(response, () => {
+        if (++received === 3) threeIn.resolve();
+      }).catch(() => {}); // ends with an AbortError
+      await threeIn.promise;
+      aborted.abort();
+      await reading;
+      const released = /^score: worker (\d) \(thread \d+\) released after \d+ elements$/;
+      await until(app!, () => app!.lines.slice(from).filter((line) => released.test(line)).length >= 4);
+      const ends = app!.lines.slice(from).filter((line) => released.test(line));
+      expect(ends.map((line) => Number(released.exec(line)![1])).sort()).toEqual([0, 1, 2, 3]);
     });
 
     it('on SIGTERM, ends the stream still running (every onEnd runs), closes every worker and exits by itself', async () => {

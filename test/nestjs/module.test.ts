@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, threadId } from 'node:worker_threads';
 import { lastValueFrom, map, range, takeUntil, toArray } from 'rxjs';
-import { InvalidOptionError, mapParallel, task, WorkerCrashedError, type Scheduler, type WorkerLike } from 'rxjs-parallel';
+import { InvalidOptionError, mapParallel, task, threadScheduler, WorkerCrashedError, type Scheduler, type WorkerLike } from 'rxjs-parallel';
 import { getSchedulerToken, InjectScheduler, ParallelModule, ParallelService } from 'rxjs-parallel/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBus, type Bus } from '../support/bus.js';
@@ -140,6 +140,31 @@ describe('ParallelModule (NestJS 11, in-process)', () => {
     expect(workers.threadIds).toEqual([scored.threadId]);
     await app.close();
     expect(workers.exited).toBe(1);
+  });
+
+  it('takes a scheduler the app made as it is: not warmed, and closed at shutdown', async () => {
+    const workers = countedWorkers();
+    const mine = threadScheduler({ workers: 1, createWorker: workers.createWorker });
+    const app = await start(appModule([ParallelModule.forRoot({ schedulers: { cpu: mine, io: { kind: 'task' } } })]));
+    apps.push(app);
+    expect(app.get(Consumer).cpu).toBe(mine);
+    expect(workers.started).toBe(0); // its workers start as stages lease them
+    await lastValueFrom(range(0, 2).pipe(mapParallel(whoAmI, { scheduler: mine }), toArray()));
+    expect(workers.started).toBe(1);
+    await app.close();
+    expect(workers.exited).toBe(1);
+  });
+
+  it('forRootAsync takes a useClass whose create() returns the options', async () => {
+    class ParallelConfig {
+      create() {
+        return { schedulers: { cpu: { kind: 'sync' as const }, io: { kind: 'task' as const } } };
+      }
+    }
+    const app = await start(appModule([ParallelModule.forRootAsync({ useClass: ParallelConfig })]));
+    apps.push(app);
+    expect(app.get(Consumer).cpu.kind).toBe('sync');
+    await app.close();
   });
 
   it('starts the workers of a process pool at bootstrap too, and ends them on app.close()', async () => {

@@ -1,11 +1,18 @@
-import { ConfigurableModuleBuilder, Inject, Module, type DynamicModule, type FactoryProvider } from '@nestjs/common';
+import {
+  ConfigurableModuleBuilder,
+  Inject,
+  Module,
+  type ConfigurableModuleAsyncOptions,
+  type DynamicModule,
+  type FactoryProvider,
+} from '@nestjs/common';
 import { checkOptions, createParallelService, ParallelService, type ParallelModuleOptions } from './parallel.service.js';
 
 // Nest's decorators are applied as calls in this entry (`Module(...)(ParallelModule)`), not as
 // `@Module(...)`: the library compiles without `experimentalDecorators`, and nothing here needs
 // the constructor metadata that `emitDecoratorMetadata` writes (every injection names its token).
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<ParallelModuleOptions>({ optionsInjectionToken: 'rxjs-parallel:options' })
     .setClassMethodName('forRoot')
     .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
@@ -14,13 +21,20 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIO
 /** The injection token of the module's options (what `forRoot` was given, or `useFactory` returned). */
 export const PARALLEL_MODULE_OPTIONS: string | symbol = MODULE_OPTIONS_TOKEN;
 
-/** What `ParallelModule.forRoot()` takes: the {@link ParallelModuleOptions}, and `isGlobal`. */
-export type ParallelModuleForRootOptions = typeof OPTIONS_TYPE;
-/** What `ParallelModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` (or `useClass`, `useExisting`), and `isGlobal`. */
-export type ParallelModuleForRootAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+/**
+ * What `ParallelModule.forRoot()` takes: the {@link ParallelModuleOptions}, and `isGlobal` (default
+ * `false`): `true` provides the schedulers to every module of the app, without importing
+ * `ParallelModule` there.
+ */
+export type ParallelModuleForRootOptions = ParallelModuleOptions & { isGlobal?: boolean };
+/**
+ * What `ParallelModule.forRootAsync()` takes: `imports`, `inject` and `useFactory` (or `useClass`
+ * or `useExisting`, whose `create()` returns the options), and `isGlobal`.
+ */
+export type ParallelModuleForRootAsyncOptions = ConfigurableModuleAsyncOptions<ParallelModuleOptions> & { isGlobal?: boolean };
 
 /**
- * The injection token of the scheduler named `name`, for a provider or a test that overrides it.
+ * The injection token of the scheduler named `name`, for a provider of the app's own.
  * `@InjectScheduler(name)` is `@Inject(getSchedulerToken(name))`.
  */
 export function getSchedulerToken(name: string): string {
@@ -77,7 +91,7 @@ export function InjectScheduler(name: string): PropertyDecorator & ParameterDeco
  * ```
  * Each scheduler is injected with `@InjectScheduler(name)`, or found by name on the
  * {@link ParallelService}. `forRoot()` checks its options when called, `forRootAsync()` when the
- * app starts; a bad one throws {@link InvalidOptionError} naming it (`schedulers.cpu.workers`).
+ * app starts; a bad one throws `InvalidOptionError` naming it (`schedulers.cpu.workers`).
  * `forRootAsync()` provides for injection the names used with `@InjectScheduler()` in the app's
  * modules (all of them, when the app's modules are imported before it runs, as usual).
  * @see InjectScheduler, ParallelService, threadScheduler
@@ -86,7 +100,8 @@ export class ParallelModule extends ConfigurableModuleClass {
   /**
    * The module with the schedulers of `options`.
    * @param options `{ schedulers, isGlobal? }`.
-   * @throws {InvalidOptionError} for a bad option.
+   * @returns The dynamic module to list in `imports`.
+   * @throws `InvalidOptionError` for a bad option, naming it (`schedulers.cpu.workers`).
    */
   static forRoot(options: ParallelModuleForRootOptions): DynamicModule {
     checkOptions(options);
@@ -97,6 +112,7 @@ export class ParallelModule extends ConfigurableModuleClass {
    * The module with the schedulers of the options `useFactory` returns (or `useClass`'s
    * `create()`), checked when the app starts.
    * @param options `{ imports?, inject?, useFactory, isGlobal? }`.
+   * @returns The dynamic module to list in `imports`.
    */
   static forRootAsync(options: ParallelModuleForRootAsyncOptions): DynamicModule {
     return withSchedulers(super.forRootAsync(options), [...injected]);

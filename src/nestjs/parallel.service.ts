@@ -9,8 +9,9 @@ import { warmUp } from './warm.js';
 export interface ParallelModuleOptions {
   /**
    * The app's schedulers by name: `{ kind, ...options }` (`'task'`, `'sync'`, `'thread'` with the
-   * {@link ThreadSchedulerOptions}, `'process'` with the {@link ProcessSchedulerOptions}), or a
-   * `Scheduler` the app made. Each is injected with `@InjectScheduler(name)`.
+   * options of `threadScheduler()`, `'process'` with those of `processScheduler()`), or a
+   * `Scheduler` the app made (taken as it is, not warmed, closed at shutdown). Each is injected
+   * with `@InjectScheduler(name)`.
    *
    * ```ts
    * { cpu: { kind: 'thread', workers: 4 }, io: { kind: 'task' } }

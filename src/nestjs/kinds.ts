@@ -44,18 +44,19 @@ interface Kind<O> {
 }
 
 /** The task and sync schedulers take no options: concurrency is each stage's `workers`. */
-function noOptions(kind: string): (options: Record<string, unknown>) => void {
-  return (options) => {
+function withoutOptions(kind: string, make: () => Scheduler): Kind<{}> {
+  const check = (options: Record<string, unknown>) => {
     const [key] = Object.keys(options);
     if (key !== undefined) throw new InvalidOptionError(key, `absent: a ${kind} scheduler takes no options (set \`workers\` on each stage)`, options[key]);
   };
+  return { check, create: (options) => (check(options), make()) };
 }
 
 const poolSize = (o: { workers?: number }) => o.workers ?? defaultPoolSize();
 
 const KINDS: { [K in keyof SchedulerKinds]: Kind<SchedulerKinds[K]> } = {
-  task: { create: () => taskScheduler(), check: noOptions('task') },
-  sync: { create: () => syncScheduler(), check: noOptions('sync') },
+  task: withoutOptions('task', taskScheduler),
+  sync: withoutOptions('sync', syncScheduler),
   // A pool made only to check its options holds nothing: its workers start when a stage leases one.
   thread: { create: (o) => threadScheduler(o), check: (o) => void threadScheduler(o), warm: poolSize },
   process: { create: (o) => processScheduler(o), check: (o) => void processScheduler(o), warm: poolSize },

@@ -227,16 +227,22 @@ describe('ParallelModule (NestJS 11, in-process)', () => {
       });
     }
 
-    it('forRootAsync, when the app starts', async () => {
-      const module = appModule([ParallelModule.forRootAsync({ useFactory: () => ({ schedulers: { cpu: { kind: 'thread', workers: -1 } } }) })], []);
-      const error = await start(module).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(InvalidOptionError);
-      expect((error as InvalidOptionError).option).toBe('schedulers.cpu.workers');
-      expect((error as InvalidOptionError).received).toBe(-1);
-    });
+    const asyncCases: Array<[string, unknown, string, unknown]> = [
+      ['a pool option', { schedulers: { cpu: { kind: 'thread', workers: -1 } } }, 'schedulers.cpu.workers', -1],
+      ['an option the task scheduler does not take', { schedulers: { io: { kind: 'task', workers: 4 } } }, 'schedulers.io.workers', 4],
+    ];
+    for (const [what, options, option, received] of asyncCases) {
+      it(`forRootAsync, when the app starts: ${what}`, async () => {
+        const module = appModule([ParallelModule.forRootAsync({ useFactory: () => options as never })], []);
+        const error = await start(module).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect((error as InvalidOptionError).option).toBe(option);
+        expect((error as InvalidOptionError).received).toBe(received);
+      });
+    }
   });
 
   it('at shutdown, pipelines still running end with their onEnd: those that take shutdown$ complete, the others fail', async () => {

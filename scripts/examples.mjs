@@ -24,6 +24,12 @@ const packDir = join(repo, '.cache/pack');
 export const tarball = join(packDir, 'rxjs-parallel.tgz');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+/**
+ * The environment for a child npm: this one without the `npm_*` variables that `npm test` sets for
+ * its own package (a child npm would read them as its own configuration); the cache stays.
+ */
+const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_cache$/i.test(key)));
+
 /** Packs this checkout's build into `tarball`. */
 export function pack() {
   if (!existsSync(join(repo, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
@@ -31,7 +37,7 @@ export function pack() {
   const tmp = mkdtempSync(join(packDir, 'tmp-'));
   try {
     // --ignore-scripts: the build is already there, and a prepack script must not rebuild it under a running test.
-    const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: repo, encoding: 'utf8' });
+    const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: repo, encoding: 'utf8', env: npmEnv });
     const [{ filename }] = JSON.parse(out);
     renameSync(join(tmp, filename), tarball);
   } finally {
@@ -48,7 +54,7 @@ export function install(exampleDir, log = (line) => process.stderr.write(`${line
   const want = createHash('sha256').update(lock).update(process.version).digest('hex');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
     log(`examples: npm ci in ${exampleDir}`);
-    execFileSync(npm, ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(npm, ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: npmEnv });
     writeFileSync(stamp, want);
   }
   const target = join(dir, 'node_modules/rxjs-parallel');
@@ -66,7 +72,7 @@ export function install(exampleDir, log = (line) => process.stderr.write(`${line
 export function lock(exampleDir) {
   const dir = resolve(repo, exampleDir);
   pack();
-  execFileSync(npm, ['install', '--package-lock-only', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+  execFileSync(npm, ['install', '--package-lock-only', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit', env: npmEnv });
   const file = join(dir, 'package-lock.json');
   const data = JSON.parse(readFileSync(file, 'utf8'));
   delete data.packages['node_modules/rxjs-parallel'].integrity;

@@ -29,6 +29,7 @@ export const ENTRIES = [
   { path: '.', src: 'index' },
   { path: './worker', src: 'worker/index' },
   { path: './threads', src: 'threads/index', peers: ['threads'] },
+  { path: './nestjs', src: 'nestjs/index', peers: ['@nestjs/common', '@nestjs/core'] },
 ];
 
 /** Commands the package installs: name → module under src/ (built to dist/esm). @type {Record<string, string>} */

@@ -12,10 +12,13 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const temp = tempDir('clone');
 const clone = join(temp.dir, 'rxjs-parallel');
 let specifiers: string[];
+/** The optional peers the entries import (NestJS for rxjs-parallel/nestjs), installed beside, as an app that uses them has them. */
+let peers: string[];
 
 beforeAll(async () => {
   const table = await entryTable();
   specifiers = table.ENTRIES.map((entry) => table.specifier(pkg.name, entry));
+  peers = table.ENTRIES.flatMap((entry) => entry.peers ?? []).map((name) => `${name}@${pkg.devDependencies[name]}`);
   await ok('git', ['clone', '--quiet', root, clone], temp.dir);
 }, 60_000);
 
@@ -26,7 +29,7 @@ async function consume(name: string, specs: string[]): Promise<string> {
   const dir = join(temp.dir, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
-  await npmInstall(dir, [...specs, `rxjs@${pkg.devDependencies.rxjs}`]);
+  await npmInstall(dir, [...specs, `rxjs@${pkg.devDependencies.rxjs}`, ...peers]);
   writeFileSync(
     join(dir, 'main.js'),
     `for (const name of ${JSON.stringify(specifiers)}) await import(name);

@@ -54,14 +54,16 @@ describe('the tarball', () => {
   it('holds every file that the README links to, and every page and example the docs link to', () => {
     const pages = ['README.md', ...packed.filter((f) => /^docs\/[^/]+\.md$/.test(f))];
     const dead: string[] = [];
+    const leftOut = (pkg.files as string[]).filter((f) => f.startsWith('!examples/')).map((f) => f.slice(1));
     for (const page of pages) {
       const text = readFileSync(join(root, page), 'utf8');
       for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
         if (/^[a-z]+:/i.test(target)) continue; // an absolute URL
         const file = join(page, '..', target).replace(/\\/g, '/');
-        // The docs also point readers of the repository at its tests and benchmark results,
-        // which are not shipped; the README points only at what is.
-        if (page !== 'README.md' && /^(test|bench)\//.test(file)) continue;
+        // The docs also point readers of the repository at its tests and benchmark results, and at
+        // the example apps that the package's `files` leaves out (each an app of its own, installed
+        // from this repository), none of which is shipped; the README points only at what is.
+        if (page !== 'README.md' && (/^(test|bench)\//.test(file) || leftOut.some((dir) => file === dir || file.startsWith(`${dir}/`)))) continue;
         if (!packed.includes(file) && !packed.some((f) => f.startsWith(`${file}/`))) dead.push(`${page} → ${target}`);
       }
     }
@@ -121,7 +123,8 @@ describe('installed from the tarball', () => {
   // One project per resolution a TypeScript user may have, each importing every entry, with the
   // declarations themselves checked too (skipLibCheck: false).
   const variants: Record<string, { type: 'module' | 'commonjs'; options: Record<string, unknown>; also?: string[] }> = {
-    'NodeNext, in an ES module package': { type: 'module', options: { module: 'nodenext', moduleResolution: 'nodenext', types: [] } },
+    // A Node project of ES modules (a NestJS 12 one among them).
+    'NodeNext, in an ES module package': { type: 'module', options: { module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] } },
     // A Node project without the DOM library, typed by @types/node; it also checks the bundled
     // service of docs/bundling.md.
     'node16, in a CommonJS package': {
@@ -132,8 +135,9 @@ describe('installed from the tarball', () => {
     // A classic NestJS project.
     'commonjs with node10 resolution': {
       type: 'commonjs',
-      options: { module: 'commonjs', moduleResolution: 'node10', types: [], esModuleInterop: true, experimentalDecorators: true },
+      options: { module: 'commonjs', moduleResolution: 'node10', types: ['node'], esModuleInterop: true, experimentalDecorators: true },
     },
+    // An app for browsers, built by a bundler: no Node types, and no entry for a server framework.
     'bundler resolution': { type: 'module', options: { module: 'esnext', moduleResolution: 'bundler', types: [] } },
   };
 
@@ -157,7 +161,7 @@ describe('installed from the tarball', () => {
             files: ['index.ts', ...also],
           }),
         );
-        writeFileSync(join(dir, 'index.ts'), importEveryEntry());
+        writeFileSync(join(dir, 'index.ts'), importEveryEntry((options.types as string[]).includes('node')));
         return dir;
       });
       const { code, stdout } = await run(process.execPath, [tsc, '-b', '--verbose', ...dirs], consumer);
@@ -321,8 +325,11 @@ function copyService(): void {
 }
 
 /** A module that imports every entry, and uses the main one's types with rxjs's. */
-function importEveryEntry(): string {
-  const lines = table.ENTRIES.map((entry, i) => `import * as entry${i} from '${table.specifier(pkg.name, entry)}';`);
+function importEveryEntry(withNodeTypes: boolean): string {
+  // An entry with peers is for a server framework (NestJS), whose own declarations need Node's
+  // types: it is imported where the project has them, as such a project does.
+  const entries = table.ENTRIES.filter((entry) => withNodeTypes || !entry.peers?.length);
+  const lines = entries.map((entry, i) => `import * as entry${i} from '${table.specifier(pkg.name, entry)}';`);
   return `${lines.join('\n')}
 import { of, type OperatorFunction } from 'rxjs';
 import { mapParallel, threadScheduler, InvalidOptionError, type StageOptions } from '${pkg.name}';
@@ -332,6 +339,6 @@ const toText: OperatorFunction<number, string> = mapParallel((x: number) => Stri
 export const text$ = of(1, 2).pipe(toText);
 export const pool = threadScheduler({ workers: 1, workerEntry: new URL('file:///srv/node-thread-entry.cjs') });
 export const isOptionError = (e: unknown): boolean => e instanceof InvalidOptionError && e.option === 'workerEntry';
-export const entries = [${table.ENTRIES.map((_, i) => `entry${i}`).join(', ')}];
+export const entries = [${entries.map((_, i) => `entry${i}`).join(', ')}];
 `;
 }

@@ -30,10 +30,16 @@ writeFileSync(
 // of what a cold stage spent beyond Node's own start-up. (The ES module entries tsc wrote stay, for
 // bundlers and for reading.)
 const { build } = await import('esbuild');
-for (const name of ['node-thread-entry', 'node-process-entry']) {
+const entries = [
+  ['src/worker/node-thread-entry.ts', 'dist/esm/worker/node-thread-entry.cjs'],
+  ['src/worker/node-process-entry.ts', 'dist/esm/worker/node-process-entry.cjs'],
+  // The thread of each slot of an rxjs-parallel-worker (the NATS worker command).
+  ['src/nats/worker/thread-entry.ts', 'dist/esm/nats/worker-thread.cjs'],
+];
+for (const [entry, outfile] of entries) {
   await build({
-    entryPoints: [`src/worker/${name}.ts`],
-    outfile: `dist/esm/worker/${name}.cjs`,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',

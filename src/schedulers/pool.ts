@@ -36,9 +36,10 @@ import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './end
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
 
-/** What a thread or process scheduler hands its pool. */
+/** What a thread, process or remote scheduler hands its pool. */
 export interface PoolConfig {
-  readonly kind: 'thread' | 'process';
+  /** The scheduler's kind: 'thread', 'process', 'nats'. */
+  readonly kind: string;
   /** Pool size; undefined: the CPUs this process may use (`defaultPoolSize`). */
   readonly workers: number | undefined;
   readonly cancelGrace: number;
@@ -129,12 +130,12 @@ export class WorkerPool implements Scheduler {
     handle.leases.clear();
     if (leases.length === 0) return;
     const crash = new WorkerCrashedError(
-      { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: describeExit(info, terminatedFor, handle.online) },
+      { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: info.reason ?? describeExit(info, terminatedFor, handle.online) },
       info.error === undefined ? undefined : { cause: info.error },
     );
     // A worker that never came online failed to start, whoever ended it; otherwise a termination
     // by the pool (a call that would not stop) is no fault of the other leases on it.
-    const blameless = terminatedFor !== undefined && handle.online;
+    const blameless = (terminatedFor !== undefined || info.blameless === true) && handle.online;
     if (info.fatal) {
       for (const lease of leases) lease.cannotStart(info.error);
       return;

@@ -1,6 +1,6 @@
 /**
  * The conformance suite: written once as a function of the scheduler and run on every one
- * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts). Work is named by task() refs to
+ * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts, nats.test.ts). Work is named by task() refs to
  * test/fixtures/conformance.mjs so that it runs the same in any realm; the functions report to
  * the test through the bus, and wait on its gates, so nothing here depends on timing.
  */
@@ -50,8 +50,13 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  */
 const LATE_MS = 1000;
 
-export function conformance(kind: SchedulerName, makeShared?: () => Scheduler): void {
-  const scheduler = kind;
+/**
+ * @param kind The scheduler's name, in the test titles.
+ * @param makeShared Makes a scheduler instance for the test of one shared by two stages.
+ * @param instance The scheduler every other test uses (default: the name `kind`, a private one per subscription).
+ */
+export function conformance(kind: SchedulerName | 'nats', makeShared?: () => Scheduler, instance?: Scheduler): void {
+  const scheduler: Scheduler | SchedulerName = instance ?? (kind as SchedulerName);
   const asyncKind = kind !== 'sync';
   /** Calls in work at once: the sync scheduler runs one element at a time whatever `workers` says. */
   const concurrent = (workers: number) => (asyncKind ? workers : 1);

@@ -266,7 +266,8 @@ class SlotEndpoint implements Endpoint {
     const data = encodeMessage(message); // throws, having sent nothing, when something cannot be cloned
     if (this.state !== State.Bound) return;
     this.connected.js.publish(this.inbox, data).catch((error: unknown) => {
-      this.lost({ exitCode: null, signal: null, error, reason: `${this.where} could not be reached: publishing to the stream failed` });
+      // A transport failure (the server went away meanwhile): nothing the worker ran is at fault.
+      this.lost({ exitCode: null, signal: null, error, blameless: true, reason: `${this.where} could not be reached: publishing to the stream failed` });
     });
   }
 

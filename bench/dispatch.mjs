@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { from, mergeMap } from 'rxjs';
 import pMap from 'p-map';
+import { Effect, Stream } from 'effect';
 import Piscina from 'piscina';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
@@ -18,6 +19,8 @@ const WORKERS = 2;
 /** Calls kept in flight by the benchmark for pools without a bounded input of their own. */
 const IN_FLIGHT = 64;
 const HAND_BATCH = 1000;
+/** Elements `Stream.fromIterable` reads per pull by default (Effect's `Stream.DefaultChunkSize`). */
+const EFFECT_CHUNK = Stream.DefaultChunkSize;
 /**
  * Rows that send one message per element run a quarter of N: at 10k–100k elements/s, 200k would
  * cost up to 20 s each per run, and their rate does not depend on N (what is in flight is bounded).
@@ -34,10 +37,15 @@ export const meta = {
     `(higher is better). Pools are made and warmed (a run of half the measured count, for every library, so that each ` +
     `is measured at its steady rate once V8 has optimized it) before the clock starts, and closed after it stops. Pools without a ` +
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
-    `flight, as a streaming application would; ours and p-map, \`Readable.map\` bound their own input; RxJS \`mergeMap\` ` +
+    `flight, as a streaming application would; ours, p-map, \`Readable.map\` and Effect bound their own input; RxJS \`mergeMap\` ` +
     `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
+    `Effect runs the same async function as its users would call one (\`Effect.promise\`) in \`Stream.mapEffect\`, from ` +
+    `\`Stream.fromIterable\` (which pulls the generator ${EFFECT_CHUNK.toLocaleString('en-US')} items at a time, its default chunk), to \`Stream.runFold\`. ` +
     `Rows that send one message per element (ours with \`batchSize: 1\`, piscina, tinypool, workerpool, the raw peers) ` +
     `run N/4 elements: their rate does not depend on N, and 200k would take up to 20 s each; every other row runs all N. ` +
+    `The \`engine-baseline\` row is the \`engine\` row run by the library as built from an earlier commit (bench/run.mjs ` +
+    `\`--baseline\`, by default the commit of the last published run), in the same process: how much the engine's own ` +
+    `per-element cost has changed since. ` +
     `Two extra rows of ours bound what batching can reach: the stage engine alone (\`x + 1\` run inline by the sync ` +
     `scheduler: no transport and no scheduling, only the per-element work every stage does on the main thread) and the thread ` +
     `scheduler given hand-made batches of ${HAND_BATCH} (one element of ours is an array, as piscina's task is).`,
@@ -46,6 +54,7 @@ export const meta = {
   rows: {
     'task': 'ours: `mapParallel(async fn)`, task scheduler',
     'engine': "ours: the stage engine alone (`x + 1` inline, `scheduler: 'sync'`)",
+    'engine-baseline': 'ours at the baseline commit: the stage engine alone, as `engine`',
     'thread-b1': 'ours: thread scheduler, `batchSize: 1`',
     'thread-auto': "ours: thread scheduler, `batchSize: 'auto'`",
     'thread-batch': `ours: thread scheduler, hand-made batches of ${HAND_BATCH}`,
@@ -54,6 +63,7 @@ export const meta = {
     'mergeMap': 'RxJS `from()` + `mergeMap(async fn, 2)`',
     'readable-map': '`Readable.from().map(async fn, { concurrency: 2 })`',
     'p-map': 'p-map, `concurrency: 2`',
+    'effect': '`Stream.fromIterable(gen)` + `Stream.mapEffect(x => Effect.promise(() => fn(x)), { concurrency: 2 })` (Effect)',
     'piscina': 'piscina, one element per task',
     'piscina-batch': `piscina, hand-made batches of ${HAND_BATCH}`,
     'tinypool': 'tinypool, one element per task',
@@ -66,6 +76,7 @@ export const meta = {
     ['task', 'readable-map'],
     ['task', 'mergeMap'],
     ['task', 'p-map'],
+    ['task', 'effect'],
     ['thread-b1', 'raw-thread'],
     ['thread-b1', 'piscina'],
     ['thread-auto', 'piscina-batch'],
@@ -73,15 +84,32 @@ export const meta = {
     ['engine', 'piscina-batch'],
     ['thread-batch', 'piscina-batch'],
     ['thread-auto', 'engine'],
+    ['engine', 'engine-baseline'],
     ['process-b1', 'raw-fork-advanced'],
     ['process-b1', 'raw-fork-json'],
     ['process-auto', 'raw-fork-advanced'],
   ],
   targets: [
+    { ratio: ['engine', 'engine-baseline'], min: 2, label: 'the stage engine alone (sync scheduler), elements/s vs the baseline commit\'s, same run' },
     { ratio: ['task', 'readable-map'], min: 1.0, label: 'task scheduler, trivial async fn, 2 workers vs `Readable.map`' },
     { ratio: ['task', 'mergeMap'], min: 7, label: 'task scheduler, trivial async fn, 2 workers vs RxJS `mergeMap`' },
+    {
+      ratio: ['task', 'p-map'],
+      min: 1.5,
+      label: 'task scheduler, trivial async fn, 2 workers vs p-map',
+      context: [{ ratio: ['engine', 'p-map'], label: 'the engine alone (no scheduling)' }],
+    },
+    { ratio: ['task', 'effect'], min: 1.5, label: 'task scheduler, trivial async fn, 2 workers vs Effect `Stream.mapEffect`, concurrency 2' },
     { ratio: ['thread-b1', 'raw-thread'], min: 0.7, label: 'thread, `batchSize` 1 vs raw worker_threads postMessage' },
-    { ratio: ['thread-auto', 'piscina-batch'], min: 1.0, label: 'thread, automatic batching vs piscina with hand-made batches of 1000' },
+    {
+      ratio: ['thread-auto', 'piscina-batch'],
+      min: 1.0,
+      label: 'thread, automatic batching vs piscina with hand-made batches of 1000',
+      context: [
+        { ratio: ['engine', 'piscina-batch'], label: 'the engine alone' },
+        { ratio: ['thread-batch', 'piscina-batch'], label: 'our transport, hand-made batches' },
+      ],
+    },
     { ratio: ['process-b1', 'raw-fork-advanced'], min: 0.7, label: 'process, `batchSize` 1 vs raw `fork` with advanced serialization' },
   ],
 };
@@ -96,6 +124,12 @@ const libraries = {
   },
   async engine() {
     return { run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(syncInc, { workers: WORKERS, scheduler: 'sync' }))) };
+  },
+  async 'engine-baseline'() {
+    const url = process.env.RXJS_PARALLEL_BENCH_BASELINE;
+    if (!url) return { skipped: process.env.RXJS_PARALLEL_BENCH_BASELINE_ERROR ?? 'no baseline build (bench/run.mjs makes one)' };
+    const base = await import(url);
+    return { run: (n) => drain(base.fromIterable(range(n)).pipe(base.mapParallel(syncInc, { workers: WORKERS, scheduler: 'sync' }))) };
   },
   'thread-b1': () => ours('thread', 1),
   'thread-auto': () => ours('thread', 'auto'),
@@ -138,6 +172,24 @@ const libraries = {
         for (const v of out) sum += v;
         return { count: out.length, sum };
       },
+    };
+  },
+  async effect() {
+    return {
+      run: (n) =>
+        Effect.runPromise(
+          Stream.fromIterable(range(n)).pipe(
+            Stream.mapEffect((x) => Effect.promise(() => asyncInc(x)), { concurrency: WORKERS }),
+            Stream.runFold(
+              () => ({ count: 0, sum: 0 }),
+              (acc, v) => {
+                acc.count++;
+                acc.sum += v;
+                return acc;
+              },
+            ),
+          ),
+        ),
     };
   },
   async piscina() {
@@ -205,7 +257,8 @@ export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run 
     },
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
   });
-  return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH }, rows };
+  const baseline = process.env.RXJS_PARALLEL_BENCH_BASELINE_REV;
+  return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH, ...(baseline ? { baseline } : {}) }, rows };
 }
 
 if (isMain(import.meta.url)) {

@@ -1,4 +1,4 @@
-// Scenario 4 — the four-technique pipeline: four stages, each doing CPU work and waiting on I/O
+// Scenario 5 — the four-technique pipeline: four stages, each doing CPU work and waiting on I/O
 // once per call and once per item, run four ways: a sequential loop, a pool of whole-chain workers,
 // four parallel stages with bounded queues, and the same over batches. Items per second, and the
 // speed-up of each technique over the sequential loop of the same run, with CPU utilisation.
@@ -41,6 +41,7 @@ export const meta = {
     'cores), before jitter and overheads. CPU is the process CPU time (all threads) over wall time, in cores.',
   unit: 'items/s',
   better: 'higher',
+  speedUp: true,
   rows: {
     'sequential': 'sequential loop',
     'pool': `pool of ${WORKERS} whole-chain workers (piscina)`,

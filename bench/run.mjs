@@ -4,25 +4,35 @@
 //   node bench/run.mjs                     full: prints, writes docs/benchmarks.md and bench/results.json
 //   node bench/run.mjs --quick             every scenario tiny, once; prints only (the smoke test)
 //   node bench/run.mjs --only=dispatch,cpu --runs=5
-// `npm run bench` builds dist/ first; `npm run bench:quick` is the quick form.
+//   node bench/run.mjs --only=cpu --workers 1,2,4,8      the CPU scenario's worker counts (default: 1, 2, 4, … up to the cores)
+//   node bench/run.mjs --baseline=<commit>  the engine-alone A/B of the dispatch scenario against
+//                                           that commit (default: the last commit that changed
+//                                           bench/results.json, i.e. the code of the published run)
+// `npm run bench` builds dist/ first; `npm run bench:quick` is the quick form. A run with --only,
+// --runs or --workers prints its report but does not overwrite the published one.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, release, platform, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cores, median, parseArgs } from './lib/common.mjs';
+import { lastPublishedRun, prepareBaseline } from './lib/baseline.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../');
 
-/** Scenarios in order, with their runs in a full run (each run is one fresh child process). */
+/**
+ * Scenarios in order, with their runs in a full run (each run is one fresh child process) and the
+ * runner's options passed on to them.
+ */
 const SCENARIOS = [
   { id: 'dispatch', runs: 3 },
-  { id: 'cpu', runs: 5 },
+  { id: 'cpu', runs: 5, pass: ['workers'] },
+  { id: 'long', runs: 5 },
   { id: 'memory', runs: 3 },
   { id: 'pipeline', runs: 3 },
   { id: 'startup', runs: 9 },
 ];
-const PEERS = ['piscina', 'tinypool', 'workerpool', 'p-map', 'rxjs'];
+const PEERS = ['piscina', 'tinypool', 'workerpool', 'p-map', 'effect', 'rxjs'];
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
@@ -39,10 +49,11 @@ function fail(message) {
 }
 
 /** Runs one scenario run in a fresh Node process; resolves with its `@@result`. */
-function runScenario(id, run) {
+function runScenario({ id, pass = [] }, run, env) {
   return new Promise((resolve, reject) => {
-    const argv = [here(`./${id}.mjs`), `--run=${run}`, ...(quick ? ['--quick'] : [])];
-    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const passed = pass.filter((k) => args[k] !== undefined).map((k) => `--${k}=${args[k]}`);
+    const argv = [here(`./${id}.mjs`), `--run=${run}`, ...(quick ? ['--quick'] : []), ...passed];
+    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
@@ -55,6 +66,19 @@ function runScenario(id, run) {
 }
 
 const stats = (xs) => (xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length } : undefined);
+
+/** `num ÷ den` in each run where both were measured (`den ÷ num` with `invert`), summarised. */
+function ratioStats(runs, [num, den], invert = false) {
+  const per = runs
+    .map((r) => [r.rows.find((x) => x.id === num), r.rows.find((x) => x.id === den)])
+    .filter(([a, b]) => a && b && !a.skipped && !b.skipped)
+    .map(([a, b]) => (invert ? b.value / a.value : a.value / b.value));
+  return { ...stats(per), n: per.length };
+}
+
+/** A scenario module's description; a function of the runner's options where its rows depend on them. */
+const describeScenario = (mod) => (typeof mod.meta === 'function' ? mod.meta(args) : mod.meta);
+const extraLabel = (e) => (typeof e === 'string' ? { label: e, digits: 2 } : { digits: 2, ...e });
 
 /** Medians and ranges of each row over the runs, and of each ratio within a run. */
 function summarise(meta, runs) {
@@ -72,19 +96,50 @@ function summarise(meta, runs) {
       extra,
     };
   });
-  const ratios = meta.ratios.map(([num, den]) => {
-    const per = runs
-      .map((r) => [r.rows.find((x) => x.id === num), r.rows.find((x) => x.id === den)])
-      .filter(([a, b]) => a && b && !a.skipped && !b.skipped)
-      .map(([a, b]) => a.value / b.value);
-    return { num, den, ...stats(per), n: per.length };
-  });
+  const ratios = meta.ratios.map(([num, den]) => ({ num, den, ...ratioStats(runs, [num, den]) }));
   const targets = meta.targets.map((t) => {
-    const r = ratios.find((x) => x.num === t.ratio[0] && x.den === t.ratio[1]);
-    const status = !r || r.n === 0 ? 'pending' : (t.min !== undefined ? r.median >= t.min : r.median <= t.max) ? 'met' : 'missed';
-    return { ...t, measured: r && r.n ? { median: r.median, min: r.min, max: r.max } : undefined, status };
+    const r = ratioStats(runs, t.ratio, t.invert);
+    const status = r.n === 0 ? 'pending' : (t.min !== undefined ? r.median >= t.min : r.median <= t.max) ? 'met' : 'missed';
+    // What the same runs measured beside it: the bound, or the peer that shows where the limit is.
+    const context = (t.context ?? []).map((c) => {
+      if (c.ratio) {
+        const cr = ratioStats(runs, c.ratio, c.invert);
+        return { label: c.label, text: cr.n ? fmtStats(cr, fmtRatio) : 'not measured' };
+      }
+      const row = rows.find((x) => x.id === c.row);
+      const v = row?.extra[c.extra];
+      return { label: c.label, text: v ? fmtStats(v, (x) => x.toFixed(c.digits ?? 0)) : 'not measured' };
+    });
+    return { ...t, measured: r.n ? { median: r.median, min: r.min, max: r.max } : undefined, status, context };
   });
-  return { id: meta.id, title: meta.title, about: meta.about, unit: meta.unit, better: meta.better, extraLabels: meta.extra ?? {}, params: runs[0]?.params, runs: runs.length, rows, ratios, targets };
+  const extraLabels = Object.fromEntries(Object.entries(meta.extra ?? {}).map(([k, e]) => [k, extraLabel(e)]));
+  return { id: meta.id, title: meta.title, about: meta.about, unit: meta.unit, better: meta.better, speedUp: !!meta.speedUp, extraLabels, params: runs[0]?.params, runs: runs.length, rows, ratios, targets };
+}
+
+/**
+ * The status of each target in the report now in docs/benchmarks.md (the last published run), by
+ * its label: 'met', 'missed' or 'pending'. Read from the Targets table this runner wrote.
+ */
+function lastReportTargets() {
+  const path = here('../docs/benchmarks.md');
+  if (!existsSync(path)) return new Map();
+  const doc = readFileSync(path, 'utf8');
+  const at = doc.indexOf('### Targets', doc.indexOf(START));
+  if (at < 0) return new Map();
+  const lines = doc.slice(at).split('\n').slice(1);
+  const table = [];
+  for (const line of lines.slice(lines.findIndex((l) => l.startsWith('|')))) {
+    if (!line.startsWith('|')) break;
+    table.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+  }
+  const [header, , ...body] = table;
+  if (!header) return new Map();
+  const col = header.indexOf('status') >= 0 ? header.indexOf('status') : 3;
+  const date = /^- Date: (.*)$/m.exec(doc)?.[1];
+  const statusOf = (cell = '') => (cell.startsWith('met') ? 'met' : cell.includes('missed') ? 'missed' : 'pending');
+  const map = new Map(body.map((cells) => [cells[0], statusOf(cells[col])]));
+  map.date = date;
+  return map;
 }
 
 // ---- formatting -------------------------------------------------------------------------------
@@ -98,7 +153,7 @@ function fmtValue(v, unit) {
 const fmtRatio = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)) + '×';
 const fmtStats = (s, f) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : '–');
 
-function markdown(summaries, env) {
+function markdown(summaries, env, previous) {
   const out = [];
   const allTargets = summaries.flatMap((s) => s.targets.map((t) => ({ ...t, scenario: s })));
   out.push(START);
@@ -117,19 +172,43 @@ function markdown(summaries, env) {
   out.push(`- Machine: ${env.cores} cores (\`nproc\`), ${env.cpu}, ${env.memGiB} GiB RAM, ${env.os}; shared with other jobs (load average ${env.load} at the start, ${env.loadEnd} at the end)`);
   out.push(`- Node ${env.node}`);
   out.push(`- Peers: ${Object.entries(env.peers).map(([k, v]) => `${k} ${v}`).join(', ')}; Node's own \`Readable.prototype.map\`, \`worker_threads\`, \`child_process.fork\``);
-  out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}`);
+  out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}; ${env.minutes} min in all`);
+  if (env.baseline) {
+    const b = env.baseline;
+    out.push(`- Engine baseline (the \`engine-baseline\` row): ${b.sha ? `commit ${b.sha.slice(0, 10)}${b.default ? ', the last commit that published results' : ` (\`--baseline=${b.rev}\`)`}` : b.rev}`);
+  }
   out.push(`- Raw results of every run: [bench/results.json](../bench/results.json)`);
   out.push('');
   out.push('### Targets');
   out.push('');
-  out.push('| target | wanted | measured: median (range) | |');
-  out.push('|---|---|---|---|');
+  out.push(
+    'Each target is a median of ratios taken within a run. *Last report*: its status in the report this one replaced' +
+      `${previous.date ? ` (${previous.date})` : ''}, – when it had no such target; a target met there and missed here is marked **regressed**. ` +
+      '*Same runs*: what the same runs measured beside it, the bound or the peer that shows where the limit is.',
+  );
+  out.push('');
+  out.push('| target | wanted | measured: median (range) | status | last report | same runs |');
+  out.push('|---|---|---|---|---|---|');
   for (const t of allTargets) {
     const wanted = t.min !== undefined ? `≥ ${t.min}×` : `≤ ${t.max}×`;
     const measured = t.measured ? fmtStats(t.measured, fmtRatio) : 'not measured';
-    const mark = t.status === 'met' ? 'met' : t.status === 'missed' ? '**missed** (see below)' : `pending: ${t.scenario.rows.find((r) => r.id === t.ratio[0])?.skipped ?? 'not measured'}`;
-    out.push(`| ${t.label} | ${wanted} | ${measured} | ${mark} |`);
+    const before = previous.get(t.label);
+    const mark =
+      t.status === 'met'
+        ? 'met'
+        : t.status === 'missed'
+          ? `**missed**${before === 'met' ? ' (**regressed**)' : ''} (see below)`
+          : `pending: ${t.scenario.rows.find((r) => r.id === t.ratio[0])?.skipped ?? t.scenario.rows.find((r) => r.id === t.ratio[1])?.skipped ?? 'not measured'}`;
+    const context = t.context.map((c) => `${c.label}: ${c.text}`).join('; ');
+    out.push(`| ${t.label} | ${wanted} | ${measured} | ${mark} | ${before ?? '–'} | ${context} |`);
   }
+  const wereMet = allTargets.filter((t) => previous.get(t.label) === 'met');
+  const regressed = wereMet.filter((t) => t.status !== 'met');
+  out.push('');
+  out.push(
+    `Of the targets above, met in the last report: ${wereMet.length}; still met: ${wereMet.length - regressed.length}` +
+      (regressed.length ? `; not met now: ${regressed.map((t) => t.label).join('; ')}.` : '.'),
+  );
   summaries.forEach((s, i) => {
     out.push('');
     out.push(`### ${i + 1}. ${s.title}`);
@@ -141,21 +220,20 @@ function markdown(summaries, env) {
     out.push(`Parameters: ${shown.join(', ')}; ${s.runs} runs.`);
     out.push('');
     const extras = Object.entries(s.extraLabels);
-    out.push(`| row | library | ${s.unit}: median (range) |${extras.map(([, l]) => ` ${l} |`).join('')}`);
+    out.push(`| row | library | ${s.unit}: median (range) |${extras.map(([, e]) => ` ${e.label} |`).join('')}`);
     out.push(`|---|---|---|${extras.map(() => '---|').join('')}`);
     for (const r of s.rows) {
       const value = r.skipped ? `skipped: ${r.skipped}` : fmtStats(r.value, (v) => fmtValue(v, s.unit));
-      out.push(`| \`${r.id}\` | ${r.label} | ${value} |${extras.map(([k]) => ` ${r.extra[k] ? fmtStats(r.extra[k], (v) => v.toFixed(2)) : '–'} |`).join('')}`);
+      out.push(`| \`${r.id}\` | ${r.label} | ${value} |${extras.map(([k, e]) => ` ${r.extra[k] ? fmtStats(r.extra[k], (v) => v.toFixed(e.digits)) : '–'} |`).join('')}`);
     }
     out.push('');
-    const speedUp = s.id === 'cpu' || s.id === 'pipeline';
-    out.push(speedUp ? '| speed-up (same run) | median (range) | bound |' : '| ratio (same run) | median (range) |');
-    out.push(speedUp ? '|---|---|---|' : '|---|---|');
+    const lower = s.better === 'lower' ? ', lower is better' : '';
+    out.push(s.speedUp ? '| speed-up (same run) | median (range) | bound |' : `| ratio (same run${lower}) | median (range) |`);
+    out.push(s.speedUp ? '|---|---|---|' : '|---|---|');
     for (const r of s.ratios) {
       const text = r.n ? fmtStats(r, fmtRatio) : 'not measured';
-      if (speedUp) {
-        const bound = s.id === 'cpu' ? `${cores}.00×` : p.bounds?.[r.num] !== undefined ? fmtRatio(p.bounds[r.num]) : '';
-        out.push(`| \`${r.num}\` | ${text} | ${bound} |`);
+      if (s.speedUp) {
+        out.push(`| \`${r.num}\` | ${text} | ${p.bounds?.[r.num] !== undefined ? fmtRatio(p.bounds[r.num]) : ''} |`);
       } else {
         out.push(`| \`${r.num}\` ÷ \`${r.den}\` | ${text} |`);
       }
@@ -200,18 +278,45 @@ function environment() {
 const env = environment();
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`rxjs-parallel benchmarks${quick ? ' (quick: tiny sizes, one run, targets not judged, nothing written)' : ''}: Node ${env.node}, ${env.cores} cores, ${env.cpu}`);
+
+/**
+ * The dispatch scenario's engine-alone A/B: the library built at the baseline commit, handed to
+ * the scenario's children through the environment. A quick run uses the current build instead (it
+ * checks the row, not the figure).
+ */
+async function baselineEnv() {
+  if (!selected.some((s) => s.id === 'dispatch')) return {};
+  if (quick) {
+    env.baseline = { rev: 'the current build (quick run)' };
+    return { RXJS_PARALLEL_BENCH_BASELINE: pathToFileURL(here('../dist/esm/index.js')).href, RXJS_PARALLEL_BENCH_BASELINE_REV: 'current build' };
+  }
+  try {
+    const rev = args.baseline ?? lastPublishedRun();
+    if (!rev) throw new Error('no commit has published results yet: pass --baseline=<commit>');
+    const b = await prepareBaseline(rev);
+    env.baseline = { rev: b.rev, sha: b.sha, default: args.baseline === undefined };
+    return { RXJS_PARALLEL_BENCH_BASELINE: b.url, RXJS_PARALLEL_BENCH_BASELINE_REV: b.sha.slice(0, 10) };
+  } catch (error) {
+    console.log(`baseline: ${error.message}; the engine-baseline row is skipped`);
+    return { RXJS_PARALLEL_BENCH_BASELINE_ERROR: `baseline not built: ${error.message}` };
+  }
+}
+
 const summaries = [];
 const raw = {};
 let failures = 0;
-for (const { id, runs: defaultRuns } of selected) {
+const started = performance.now();
+const childEnv = await baselineEnv();
+for (const scenario of selected) {
+  const { id, runs: defaultRuns } = scenario;
   const runs = quick ? 1 : Number(args.runs ?? defaultRuns);
-  const { meta } = await import(`./${id}.mjs`);
+  const meta = describeScenario(await import(`./${id}.mjs`));
   const results = [];
   const t0 = performance.now();
   try {
     for (let run = 0; run < runs; run++) {
       console.log(`${id}: run ${run + 1}/${runs}`);
-      results.push(await runScenario(id, run));
+      results.push(await runScenario(scenario, run, childEnv));
     }
   } catch (error) {
     failures++;
@@ -232,14 +337,21 @@ for (const { id, runs: defaultRuns } of selected) {
 }
 
 env.loadEnd = loadAverage();
+env.minutes = Math.round((performance.now() - started) / 6000) / 10;
+console.log(`all scenarios: ${env.minutes} min`);
 if (quick) {
+  // The report is rendered too (and printed, never written), so that the smoke test covers its generation.
+  console.log(markdown(summaries, env, lastReportTargets()));
+  const targets = summaries.flatMap((s) => s.targets.map(({ label, status }) => ({ label, status })));
   console.log(`@@bench-json ${JSON.stringify(summaries.map((s) => ({ id: s.id, rows: s.rows.map(({ id, skipped, ok, counts }) => ({ id, skipped, ok, counts })) })))}`);
-} else if (failures === 0 && !only && !args.runs) {
+  console.log(`@@bench-targets ${JSON.stringify(targets)}`);
+} else if (failures === 0 && !only && !args.runs && !args.workers) {
+  const block = markdown(summaries, env, lastReportTargets()); // read before the report is replaced
   writeFileSync(here('./results.json'), JSON.stringify({ env, runs: raw }, null, 1) + '\n');
-  writeDocs(markdown(summaries, env));
+  writeDocs(block);
   console.log('wrote docs/benchmarks.md and bench/results.json');
 } else if (failures === 0) {
   // A partial or re-sized run prints but does not overwrite the published figures.
-  console.log(markdown(summaries, env));
+  console.log(markdown(summaries, env, lastReportTargets()));
 }
 process.exit(failures ? 1 : 0);

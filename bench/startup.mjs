@@ -1,4 +1,4 @@
-// Scenario 5 — startup: time from nothing to the first result of a cold stage (a 2-worker pool
+// Scenario 6 — startup: time from nothing to the first result of a cold stage (a 2-worker pool
 // made, its workers started, one trivial task run), each sample in a fresh Node process, for our
 // thread and process stages beside piscina and raw workers.
 //   node bench/startup.mjs [--quick] [--run=0]           (the parent: one child per library)

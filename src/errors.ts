@@ -8,15 +8,37 @@
 /** An element's position in the source, one level more for each flatMap it came out of. */
 export type ElementIndex = readonly number[];
 
-/** The base of every rxjs-parallel error. */
+/** Where a class keeps its brand (an own static property, so that a subclass made elsewhere has none). */
+const kBrand = Symbol.for('rxjs-parallel.errorBrand');
+
+/**
+ * The base of every rxjs-parallel error.
+ *
+ * `instanceof` works across copies of the library: its CommonJS and ESM builds loaded in one process
+ * (the dual-package hazard), or two installs of it. Each class puts a brand on its prototype, a
+ * symbol from the global registry (`Symbol.for('rxjs-parallel.error.StageError')`...) that every
+ * copy shares, and `instanceof` checks it when the prototype chain alone says no. A subclass keeps
+ * its superclasses' brands, so `instanceof ParallelError` holds for every error of every copy,
+ * while `new StageError(...) instanceof TaskTimeoutError` stays false. A class of your own that
+ * extends one of these is checked by its prototype chain only.
+ */
 export abstract class ParallelError extends Error {
   /** Stable, machine-readable identifier of the error class. */
   abstract readonly code: string;
+
+  /** `value instanceof ThisClass`, for an error made by this copy of the library or another one. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(this, kBrand)) return false;
+    return (value as Record<symbol, unknown>)[(this as unknown as Record<symbol, symbol>)[kBrand]] === true;
+  }
 }
+brand(ParallelError, 'ParallelError');
 
 /**
- * An element took longer than the stage's `timeout`. Its `ctx.signal` was aborted.
- * With `onError: 'skip'` this is pypeln's per-element timeout.
+ * An element took longer than the stage's `timeout` (its `ctx.signal` was aborted), or a worker's
+ * `onStart` or `onEnd` did not finish within its scheduler's `startTimeout` / `endTimeout`.
+ * With `onError: 'skip'` an element's timeout is pypeln's per-element timeout.
  */
 export class TaskTimeoutError extends ParallelError {
   override readonly name = 'TaskTimeoutError' as const;
@@ -24,14 +46,21 @@ export class TaskTimeoutError extends ParallelError {
   constructor(
     /** Stage that timed out. */
     readonly stage: string,
-    /** The element that timed out. */
+    /** The element that timed out; `[]` for `onStart` and `onEnd`. */
     readonly elementIndex: ElementIndex,
-    /** The stage's `timeout`, in ms. */
+    /** The limit that was reached, in ms. */
     readonly timeout: number,
+    /** What did not finish in time: an element's `fn` (the default), or a worker's `onStart` or `onEnd`. */
+    readonly phase: 'fn' | 'onStart' | 'onEnd' = 'fn',
   ) {
-    super(`Stage "${stage}": element [${elementIndex.join(', ')}] did not finish within ${timeout} ms`);
+    super(
+      phase === 'fn'
+        ? `Stage "${stage}": element [${elementIndex.join(', ')}] did not finish within ${timeout} ms`
+        : `Stage "${stage}": ${phase} did not finish within ${timeout} ms`,
+    );
   }
 }
+brand(TaskTimeoutError, 'TaskTimeoutError');
 
 /**
  * A worker thread or process ended while it held an element (it exited, was killed, or failed to
@@ -80,10 +109,14 @@ export class WorkerCrashedError extends ParallelError {
     );
   }
 }
+brand(WorkerCrashedError, 'WorkerCrashedError');
 
 /**
- * A function cannot run in a worker thread or process: a plain function sent there must be
- * self-contained (no closure, no outside name), or the worker could not find a `task()` export.
+ * A stage's function cannot be shipped or loaded, the same class on every scheduler: a plain
+ * function sent to a thread or process is not self-contained (a closure, an outside name), or a
+ * `task()` ref cannot be loaded (its module is missing, has no such export, throws while it loads,
+ * is TypeScript that no loader can compile), or names nothing registered with `expose()`.
+ * It is not an element failure: the stream fails with it whatever `onError` and `retries` say.
  */
 export class WorkerFunctionError extends ParallelError {
   override readonly name = 'WorkerFunctionError' as const;
@@ -98,6 +131,7 @@ export class WorkerFunctionError extends ParallelError {
     super(`Cannot run "${functionName}" in a worker: ${reason}`, options);
   }
 }
+brand(WorkerFunctionError, 'WorkerFunctionError');
 
 /**
  * An element could not be sent to a worker thread or process, or its result could not be sent
@@ -124,6 +158,7 @@ export class UncloneableValueError extends ParallelError {
     );
   }
 }
+brand(UncloneableValueError, 'UncloneableValueError');
 
 /** A push upstream outran a stage with `overflow: 'error'`: more than `maxsize` items queued. */
 export class BufferOverflowError extends ParallelError {
@@ -141,12 +176,13 @@ export class BufferOverflowError extends ParallelError {
     );
   }
 }
+brand(BufferOverflowError, 'BufferOverflowError');
 
 /** Where a {@link StageError} came from. */
-export type StagePhase = 'fn' | 'onStart' | 'onEnd' | 'onError';
+export type StagePhase = 'fn' | 'onStart' | 'onEnd' | 'onError' | 'partitionBy';
 
 /**
- * An error thrown by a stage's `fn`, `onStart`, `onEnd` or `onError`, with the stage and element it
+ * An error thrown by a stage's `fn`, `onStart`, `onEnd`, `onError` or `partitionBy`, with the stage and element it
  * came from. The original is `cause`; from a thread or process it keeps its class name, message,
  * stack and own `cause` chain.
  */
@@ -166,6 +202,28 @@ export class StageError extends ParallelError {
     super(`Stage "${stage}": ${phase} failed${where}: ${describe(cause)}`, { cause });
   }
 }
+brand(StageError, 'StageError');
+
+/**
+ * `ordered()` cannot restore source order: nothing before it can be reordered (no rxjs-parallel
+ * stage and no `fromIterable` upstream), or an operator between it and the stages before it emits
+ * asynchronously (it delays or merges: `delay`, `mergeMap`, `bufferTime`...), so the order it sees
+ * is that operator's. Raised at subscribe in the first case, at the first value that operator
+ * emits on its own in the second, before any value is passed on out of order.
+ */
+export class OrderingError extends ParallelError {
+  override readonly name = 'OrderingError' as const;
+  readonly code = 'ERR_ORDERING' as const;
+  constructor(
+    /** The chain from `ordered()` up, as far as it could be followed, e.g. `ordered() ← <operator> ← mapParallel#1`. */
+    readonly chain: string,
+    /** Why the order cannot be restored, in words. */
+    readonly reason: string,
+  ) {
+    super(`ordered() cannot restore source order over ${chain}: ${reason}`);
+  }
+}
+brand(OrderingError, 'OrderingError');
 
 /** An operator was called with an option it cannot take. Thrown when the operator is called. */
 export class InvalidOptionError extends ParallelError {
@@ -182,10 +240,39 @@ export class InvalidOptionError extends ParallelError {
     super(`Expected \`${option}\` to be ${expected}, got ${show(received)}`);
   }
 }
+brand(InvalidOptionError, 'InvalidOptionError');
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+/** Marks `cls` (and, through its prototype, every instance) with the brand of `name`. */
+function brand(cls: abstract new (...args: any[]) => ParallelError, name: string): void {
+  const symbol = Symbol.for(`rxjs-parallel.error.${name}`);
+  Object.defineProperty(cls, kBrand, { value: symbol });
+  Object.defineProperty(cls.prototype, symbol, { value: true });
+}
+
+/**
+ * What was thrown, in words, for a message. Never throws: any value may be thrown (a null-prototype
+ * object, one whose `toString` throws, a symbol, a revoked proxy).
+ */
+export function describe(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return `a thrown ${typeof error}`;
+    }
+  }
+}
+
+/** `value instanceof ParallelError`, false for a value whose prototype cannot even be read (a revoked proxy). */
+export function isParallelError(value: unknown): value is ParallelError {
+  try {
+    return value instanceof ParallelError;
+  } catch {
+    return false;
+  }
 }
 
 /** `0 (number)`, `"4" (string)`, `[object Object] (object)` — what validation messages show. */
@@ -197,7 +284,7 @@ export function show(value: unknown): string {
   try {
     text = typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
   } catch {
-    text = Object.prototype.toString.call(value);
+    text = describe(value);
   }
   return `\`${text}\` (${typeof value})`;
 }

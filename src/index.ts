@@ -7,7 +7,7 @@
 // ---- Operators ------------------------------------------------------------------------------
 export { mapParallel } from './operators/mapParallel.js';
 export { filterParallel } from './operators/filterParallel.js';
-export { flatMapParallel, type FlatResult } from './operators/flatMapParallel.js';
+export { flatMapParallel, type FlatResult, type FlatOutput } from './operators/flatMapParallel.js';
 export { flatMapOrdered } from './operators/flatMapOrdered.js';
 export { eachParallel } from './operators/eachParallel.js';
 export { ordered } from './operators/ordered.js';
@@ -20,6 +20,7 @@ export { run, type RunOptions } from './backpressure/run.js';
 // ---- Options and contexts -------------------------------------------------------------------
 export {
   STAGE_DEFAULTS,
+  SKIP,
   type StageOptions,
   type OnError,
   type ErrorContext,
@@ -29,7 +30,7 @@ export type { Context, StartContext, EndContext, WorkerInfo, StageStatus } from 
 export { task, isTaskRef, type TaskRef, type StageFn, type StartFn, type EndFn, type Work } from './core/task.js';
 
 // ---- Schedulers -----------------------------------------------------------------------------
-export { taskScheduler } from './schedulers/task.js';
+export { taskScheduler, type InProcessSchedulerOptions } from './schedulers/task.js';
 export { syncScheduler } from './schedulers/sync.js';
 export { threadScheduler, type ThreadSchedulerOptions, type ThreadResourceLimits } from './schedulers/thread.js';
 export type { WorkerLike } from './schedulers/endpoints.js';
@@ -67,6 +68,7 @@ export {
   WorkerFunctionError,
   UncloneableValueError,
   BufferOverflowError,
+  OrderingError,
   StageError,
   InvalidOptionError,
   type StagePhase,

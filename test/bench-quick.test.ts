@@ -20,11 +20,21 @@ describe('bench:quick', () => {
   it('runs every scenario, and every library returns every element', { timeout: 240_000 }, async () => {
     // npm test has built dist/, which the benchmarks import.
     const { stdout } = await exec(process.execPath, ['bench/run.mjs', '--quick'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-    for (const id of ['dispatch', 'cpu', 'memory', 'pipeline', 'startup']) expect(stdout).toContain(`scenario ${id}: ok`);
+    const ids = ['dispatch', 'cpu', 'long', 'memory', 'pipeline', 'startup'];
+    for (const id of ids) expect(stdout).toContain(`scenario ${id}: ok`);
     const json = stdout.split('\n').find((line) => line.startsWith('@@bench-json '));
     expect(json).toBeDefined();
     const scenarios: { id: string; rows: QuickRow[] }[] = JSON.parse(json!.slice('@@bench-json '.length));
-    expect(scenarios.map((s) => s.id)).toEqual(['dispatch', 'cpu', 'memory', 'pipeline', 'startup']);
+    expect(scenarios.map((s) => s.id)).toEqual(ids);
+    const rowsOf = (id: string) => scenarios.find((s) => s.id === id)!.rows.map((row) => row.id);
+    // The rows each scenario must have; below, a skipped row fails unless a scheduler is missing.
+    expect(rowsOf('dispatch')).toEqual(expect.arrayContaining(['effect', 'p-map', 'readable-map', 'engine', 'engine-baseline']));
+    expect(rowsOf('memory')).toEqual(expect.arrayContaining(['effect', 'p-map', 'readable-map']));
+    expect(rowsOf('cpu')).toEqual(expect.arrayContaining(['sequential', 'thread-w1', 'process-w1', 'piscina-w1', 'raw-fork-w1']));
+    const long = ['8x60', '2x600'].flatMap((shape) =>
+      ['warm', 'cold'].flatMap((mode) => ['thread', 'piscina', 'process', 'fork'].map((lib) => `${shape}-${lib}-${mode}`)),
+    );
+    expect(rowsOf('long').sort()).toEqual(long.sort());
     for (const scenario of scenarios) {
       const measured = scenario.rows.filter((row) => !row.skipped);
       expect(measured.length, scenario.id).toBeGreaterThan(0);
@@ -40,6 +50,17 @@ describe('bench:quick', () => {
       // Ours is always measured: the task scheduler always is, the others once they exist.
       for (const row of scenario.rows) if (row.skipped) expect(row.skipped).toMatch(/^(thread|process) scheduler not available$/);
     }
+    // The report is rendered (printed, not written): a section per scenario and the targets table,
+    // and every target names rows that were measured (a target left pending names a row that is not).
+    expect(stdout).toContain('### Targets');
+    for (const title of ['Dispatch cost', 'CPU-bound speed-up and scaling', 'Few long elements', 'Memory under a fast producer']) {
+      expect(stdout).toMatch(new RegExp(`^### \\d+\\. ${title}$`, 'm'));
+    }
+    const targetsLine = stdout.split('\n').find((line) => line.startsWith('@@bench-targets '));
+    expect(targetsLine).toBeDefined();
+    const targets: { label: string; status: string }[] = JSON.parse(targetsLine!.slice('@@bench-targets '.length));
+    expect(targets.length).toBeGreaterThanOrEqual(16);
+    for (const t of targets) expect(['met', 'missed'], t.label).toContain(t.status);
   });
 
   it('bench/entry-load.mjs starts a thread on each form of the worker entry (each says hello)', { timeout: 60_000 }, async () => {

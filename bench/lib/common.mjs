@@ -3,12 +3,15 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
-/** `--name=value` and `--flag` arguments as an object. */
+/** `--name=value`, `--name value` and `--flag` arguments as an object. */
 export function parseArgs(argv = process.argv.slice(2)) {
   const args = {};
-  for (const arg of argv) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
-    if (m) args[m[1]] = m[2] ?? true;
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) continue;
+    if (m[2] !== undefined) args[m[1]] = m[2];
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args[m[1]] = argv[++i];
+    else args[m[1]] = true;
   }
   return args;
 }

@@ -1,5 +1,6 @@
 // Functions the scenarios run on workers: imported by our thread/process workers through
 // task(url, name), by piscina and tinypool by export name, and in-process by the sequential loops.
+import { threadId } from 'node:worker_threads';
 import { burn } from '../lib/common.mjs';
 
 /** The trivial function of the dispatch scenario. */
@@ -19,4 +20,16 @@ const BURN_MS = Number(process.env.RXJS_PARALLEL_BENCH_BURN_MS ?? 2);
 export const burnInc = (x) => {
   burn(BURN_MS);
   return x + 1;
+};
+
+/** Which worker runs this: the process id and, in a worker thread, the thread id. */
+const WORKER = `${process.pid}.${threadId}`;
+
+/**
+ * A long CPU-bound element `[i, ms]`: busy for `ms`, then `[i + 1, worker]`, so that the few-long-
+ * elements scenario can tell how many elements each worker ran.
+ */
+export const burnFor = ([i, ms]) => {
+  burn(ms);
+  return [i + 1, WORKER];
 };

@@ -1,102 +1,206 @@
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, Subscriber, Subscription, type Operator, type TeardownLogic } from 'rxjs';
 import type { ElementIndex } from '../errors.js';
+import {
+  CreditLine,
+  isPullSource,
+  kPull,
+  type IndexedObserver,
+  type PullRequest,
+  type PullSubscribe,
+} from './pull-protocol.js';
 
-/**
- * The demand protocol between rxjs-parallel's stages and pull sources, in the spirit of Reactive
- * Streams' `request(n)`. The consumer owns a CreditLine and grants credits; the producer emits one
- * item per credit and waits (via `onGrant`) when it has none.
- * @internal
- */
-export class CreditLine {
-  private available: number;
-  private waiting: (() => void) | undefined = undefined;
-
-  constructor(initial = 0) {
-    this.available = initial;
-  }
-
-  /** Items the producer may still emit. */
-  get credits(): number {
-    return this.available;
-  }
-
-  /** Lets the producer emit `n` more items (Infinity: unbounded). */
-  grant(n: number): void {
-    this.available += n;
-    this.waiting?.();
-  }
-
-  /** Spends one credit; false when there is none. */
-  take(): boolean {
-    if (this.available <= 0) return false;
-    this.available--;
-    return true;
-  }
-
-  /** Registers the producer's wake-up, called after every grant. */
-  onGrant(wake: () => void): void {
-    this.waiting = wake;
-  }
-}
-
-/** What a credit-aware producer pushes: values with their element index. @internal */
-export interface IndexedObserver<T> {
-  /** True once the consumer has unsubscribed: a producer looping synchronously must stop. */
-  readonly closed: boolean;
-  next(value: T, index: ElementIndex): void;
-  error(error: unknown): void;
-  complete(): void;
-}
-
-/** How a downstream stage subscribes to a credit-aware upstream. @internal */
-export interface PullRequest {
-  /** The consumer's credit line: the producer emits only against it. */
-  readonly line: CreditLine;
-  /** Ask every stage upstream to emit in source order (the `ordered()` operator). */
-  readonly ordered: boolean;
-}
-
-const kPull = Symbol.for('rxjs-parallel.pull');
-
-/** The producer side: subscribe with an indexed observer and a credit line. @internal */
-export type PullSubscribe<T> = (observer: IndexedObserver<T>, request: PullRequest) => Subscription;
+export { CreditLine, type IndexedObserver, type PullRequest, type PullSubscribe } from './pull-protocol.js';
 
 /**
  * An ordinary Observable that also speaks the demand protocol. A plain `subscribe` gets unbounded
- * credit; one of our stages subscribes through {@link subscribePull} instead.
+ * credit; one of our stages (or `toAsyncIterable`) subscribes through {@link subscribePull} instead.
+ *
+ * Credits also travel through ordinary RxJS operators applied to it: RxJS builds every pipeable
+ * operator with `source.lift(operator)`, and this class answers `lift` with another PullObservable
+ * (a {@link Hop}) that passes the consumer's request up and keeps the count right — a value the
+ * operator drops gives its credit back, a value it emits beyond the first for one input is charged.
+ * An operator that emits on its own, outside the delivery of an upstream value (`delay`,
+ * `mergeMap` over async inners, `bufferTime`...), breaks the chain: the consumer is told
+ * (`PullRequest.onBreak`) and treats its upstream as push from then on.
  * @internal
  */
 export class PullObservable<T> extends Observable<T> {
   readonly [kPull]: PullSubscribe<T>;
 
-  constructor(pull: PullSubscribe<T>) {
-    super((subscriber: Subscriber<T>) =>
-      pull(
-        {
-          get closed() {
-            return subscriber.closed;
-          },
-          next: (value) => subscriber.next(value),
-          error: (error) => subscriber.error(error),
-          complete: () => subscriber.complete(),
-        },
-        { line: new CreditLine(Infinity), ordered: false },
-      ),
-    );
+  constructor(
+    pull: PullSubscribe<T>,
+    /** How this link is named in a chain description (`mapParallel#1`, `fromIterable`...). */
+    readonly label: string,
+    /** What it was applied to, for the chain description. */
+    readonly upstream?: Observable<unknown>,
+  ) {
+    super();
     this[kPull] = pull;
   }
+
+  /** A plain subscribe: from an operator that is passing a pull request on (see {@link Hop}), or unbounded. */
+  protected _subscribe(subscriber: Subscriber<T>): TeardownLogic {
+    const claim = claimRequest(this);
+    if (claim) return this[kPull](claim.observer(subscriber), claim.request);
+    return this[kPull](plainObserver(subscriber), { line: new CreditLine(Infinity), ordered: false });
+  }
+
+  override lift<R>(operator?: Operator<T, R>): Observable<R> {
+    if (!operator) return super.lift(operator);
+    return new PullObservable<R>(
+      (observer, request) => subscribeThrough(this, operator, observer, request),
+      'an RxJS operator',
+      this,
+    );
+  }
+}
+
+function plainObserver<T>(subscriber: Subscriber<T>): IndexedObserver<T> {
+  return {
+    get closed() {
+      return subscriber.closed;
+    },
+    next: (value) => subscriber.next(value),
+    error: (error) => subscriber.error(error),
+    complete: () => subscriber.complete(),
+  };
 }
 
 /** True when `source` speaks the demand protocol. @internal */
 export function isPullObservable<T>(source: Observable<T>): source is PullObservable<T> {
-  return typeof (source as Partial<PullObservable<T>>)[kPull] === 'function';
+  return isPullSource(source);
 }
 
 /** Subscribes to a credit-aware upstream. @internal */
-export function subscribePull<T>(
+export function subscribePull<T>(source: PullObservable<T>, observer: IndexedObserver<T>, request: PullRequest): Subscription {
+  const teardown = source[kPull](observer, request);
+  return teardown instanceof Subscription ? teardown : new Subscription(() => teardown.unsubscribe());
+}
+
+/**
+ * `ordered() ← an RxJS operator ← mapParallel#1 ← fromIterable`: the links from `from` up, as far
+ * as they can be followed. @internal
+ */
+export function describeChain(from: Observable<unknown> | undefined, first?: string): string {
+  const links: string[] = first ? [first] : [];
+  for (let at = from, n = 0; at && n < 32; n++) {
+    if (at instanceof PullObservable) {
+      links.push(at.label);
+      at = at.upstream;
+    } else {
+      links.push(isPullSource(at) ? 'a pull-aware Observable' : 'an Observable that is not an rxjs-parallel stage or fromIterable');
+      break;
+    }
+  }
+  return links.join(' ← ');
+}
+
+// ---- carrying a request through an operator -----------------------------------------------
+
+/** A request on its way to `source`: claimed by the source's plain subscribe while the operator subscribes it. */
+interface Claim {
+  readonly source: PullObservable<unknown>;
+  readonly request: PullRequest;
+  observer(subscriber: Subscriber<unknown>): IndexedObserver<unknown>;
+}
+
+/** Requests being passed through operators right now (operators subscribe their source synchronously). */
+const claims: Claim[] = [];
+
+function claimRequest(source: PullObservable<unknown>): Claim | undefined {
+  for (let i = claims.length - 1; i >= 0; i--) {
+    if (claims[i].source === source) return claims.splice(i, 1)[0];
+  }
+  return undefined;
+}
+
+/** Subscribes `operator` over `source` for a pull consumer: the operator's own subscribe of `source` carries the request. */
+function subscribeThrough<T, R>(
   source: PullObservable<T>,
-  observer: IndexedObserver<T>,
+  operator: Operator<T, R>,
+  observer: IndexedObserver<R>,
   request: PullRequest,
 ): Subscription {
-  return source[kPull](observer, request);
+  const hop = new Hop<T, R>(source, observer, request);
+  const subscriber = new Subscriber<R>({
+    next: (value: R) => hop.emit(value),
+    error: (error: unknown) => observer.error(error),
+    complete: () => observer.complete(),
+  });
+  const claim: Claim = { source: source as PullObservable<unknown>, request, observer: (s) => hop.upstreamObserver(s as Subscriber<T>) };
+  claims.push(claim);
+  try {
+    subscriber.add(operator.call(subscriber, source));
+  } finally {
+    const i = claims.indexOf(claim);
+    if (i >= 0) claims.splice(i, 1); // the operator did not subscribe its source now (subscribeOn...)
+  }
+  return subscriber;
+}
+
+/**
+ * One operator between a producer and a consumer of the demand protocol. Counts what the operator
+ * emits while it handles each upstream value: none (dropped: the credit goes back), one (as
+ * granted), more (charged). A value emitted at any other time means the operator delays or merges.
+ */
+class Hop<T, R> {
+  private delivering = 0;
+  private emitted = 0;
+  private index: ElementIndex | undefined = undefined;
+  private broken = false;
+
+  constructor(
+    private readonly source: PullObservable<T>,
+    private readonly down: IndexedObserver<R>,
+    private readonly request: PullRequest,
+  ) {}
+
+  /** What the upstream producer delivers to: the operator's own subscriber, counted. */
+  upstreamObserver(subscriber: Subscriber<T>): IndexedObserver<T> {
+    return {
+      get closed() {
+        return subscriber.closed;
+      },
+      next: (value, index) => {
+        const outerIndex = this.index; // a value delivered while another is (re-entrant producers)
+        const outerEmitted = this.emitted;
+        this.index = index;
+        this.emitted = 0;
+        this.delivering++;
+        try {
+          subscriber.next(value);
+        } finally {
+          this.delivering--;
+          const emitted = this.emitted;
+          this.index = outerIndex;
+          this.emitted = outerEmitted;
+          if (!this.broken) {
+            if (emitted === 0) this.request.line.grant(1);
+            else if (emitted > 1) this.request.line.charge(emitted - 1);
+          }
+        }
+      },
+      error: (error) => this.during(() => subscriber.error(error)),
+      complete: () => this.during(() => subscriber.complete()),
+    };
+  }
+
+  private during(fn: () => void): void {
+    this.delivering++;
+    try {
+      fn();
+    } finally {
+      this.delivering--;
+    }
+  }
+
+  emit(value: R): void {
+    if (this.delivering > 0) this.emitted++;
+    else if (!this.broken) {
+      this.broken = true;
+      this.request.onBreak?.(describeChain(this.source, 'an RxJS operator that emits on its own (it delays or merges)'));
+      if (this.down.closed) return; // the consumer failed rather than take values out of order
+    }
+    this.down.next(value, this.delivering > 0 ? this.index : undefined);
+  }
 }

@@ -24,10 +24,18 @@ export function fromIterable<T>(iterable: Iterable<T> | AsyncIterable<T>): Obser
   if (!isAsync && (iterable == null || typeof (iterable as Iterable<T>)[Symbol.iterator] !== 'function')) {
     throw new InvalidOptionError('iterable', 'an Iterable or an AsyncIterable', iterable);
   }
-  return new PullObservable<T>((observer, { line }) =>
-    isAsync
-      ? pullAsync((iterable as AsyncIterable<T>)[Symbol.asyncIterator](), observer, line)
-      : pullSync((iterable as Iterable<T>)[Symbol.iterator](), observer, line),
+  return new PullObservable<T>(
+    (observer, { line }) => {
+      let iterator: Iterator<T> | AsyncIterator<T>;
+      try {
+        iterator = isAsync ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]() : (iterable as Iterable<T>)[Symbol.iterator]();
+      } catch (error) {
+        observer.error(error);
+        return Subscription.EMPTY;
+      }
+      return isAsync ? pullAsync(iterator as AsyncIterator<T>, observer, line) : pullSync(iterator as Iterator<T>, observer, line);
+    },
+    'fromIterable',
   );
 }
 
@@ -63,7 +71,11 @@ function pullSync<T>(iterator: Iterator<T>, observer: IndexedObserver<T>, line: 
   const subscription = new Subscription(() => {
     if (!done) {
       done = true;
-      iterator.return?.();
+      try {
+        iterator.return?.();
+      } catch {
+        // unsubscribed: what the source's clean-up throws has no one to go to
+      }
     }
   });
   pull();
@@ -106,7 +118,11 @@ function pullAsync<T>(iterator: AsyncIterator<T>, observer: IndexedObserver<T>, 
     if (!done) {
       done = true;
       // The iterator may be mid-read; return() runs after it, and its errors are nobody's to report.
-      Promise.resolve(iterator.return?.()).catch(() => {});
+      try {
+        Promise.resolve(iterator.return?.()).catch(() => {});
+      } catch {
+        // likewise
+      }
     }
   });
   void pull();

@@ -51,6 +51,10 @@ export class Ring<T> {
     return this.count === 0 ? undefined : this.items[this.head];
   }
 
+  peekLast(): T | undefined {
+    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) % this.items.length];
+  }
+
   clear(): void {
     this.items = new Array(16);
     this.head = 0;

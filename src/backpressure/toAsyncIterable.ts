@@ -42,7 +42,11 @@ export function toAsyncIterable<T>(source: Observable<T>, options: ToAsyncIterab
   if (!['buffer', 'error', 'dropOldest', 'dropNewest'].includes(overflow)) {
     throw new InvalidOptionError('overflow', "'buffer', 'error', 'dropOldest' or 'dropNewest'", overflow);
   }
-  if (isPullObservable(source)) return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false }), true);
+  if (isPullObservable(source)) {
+    // An operator that breaks the credit chain (delay, mergeMap...) makes the upstream push: then
+    // values wait here, as over a plain Observable (bounded by `maxsize` when it is set).
+    return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false, onBreak: () => it.line.grant(Infinity) }), true, maxsize, overflow);
+  }
   if (maxsize === undefined) return eachValueFrom(source);
   return new Iter<T>((it) => source.subscribe(it.observer), false, maxsize, overflow);
 }

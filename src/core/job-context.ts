@@ -10,6 +10,8 @@ export class JobContext {
   #reason: unknown = undefined;
   /** True once `abort` was called (the signal, if ever read, is aborted). */
   aborted = false;
+  /** True once the call has answered (its first answer is the one that counts). */
+  settled = false;
   constructor(
     readonly resources: unknown,
     readonly workerInfo: WorkerInfo,

@@ -2,11 +2,28 @@ import { InvalidOptionError, type ElementIndex } from '../errors.js';
 import type { Scheduler, SchedulerName } from '../schedulers/scheduler.js';
 import { isScheduler } from '../schedulers/scheduler.js';
 import { isTaskRef, type EndFn, type StartFn } from './task.js';
+import { MAX_TIMER_MS } from '../schedulers/timers.js';
 import type { StageMonitor } from './probe.js';
 import type { Monitor } from '../monitor/monitor.js';
 
-/** What `onError` may be. */
-export type OnError<T = any> = 'throw' | 'skip' | ((error: unknown, value: T, ctx: ErrorContext) => unknown);
+/**
+ * Returned by an `onError` function to drop the failed element instead of replacing it ("log and
+ * skip"), as p-map's `pMapSkip`. The same value in every copy of the library.
+ *
+ * ```ts
+ * mapParallel(fetchUser, { onError: (err, id) => (console.warn(id, err), SKIP) })
+ * ```
+ */
+export const SKIP: unique symbol = Symbol.for('rxjs-parallel.SKIP') as never;
+
+/**
+ * What `onError` may be: `'throw'`, `'skip'`, or a function whose result replaces the element
+ * (`Rep`, or a Promise of it), or {@link SKIP} to drop it.
+ */
+export type OnError<T = any, Rep = unknown> =
+  | 'throw'
+  | 'skip'
+  | ((error: unknown, value: T, ctx: ErrorContext) => Rep | typeof SKIP | PromiseLike<Rep | typeof SKIP>);
 
 /** The `ctx` handed to an `onError` function. */
 export interface ErrorContext {
@@ -22,10 +39,12 @@ export interface ErrorContext {
 export type OverflowPolicy = 'buffer' | 'error' | 'dropOldest' | 'dropNewest';
 
 /** Options shared by every operator of rxjs-parallel. Defaults are in {@link STAGE_DEFAULTS}. */
-export interface StageOptions<T = any, Res = any> {
+export interface StageOptions<T = any, Res = any, Rep = never> {
   /**
-   * Workers of this stage: calls of `fn` in work at once (pypeln's `workers`).
-   * @default 1
+   * Workers of this stage: calls of `fn` in work at once (pypeln's `workers`); on a thread,
+   * process or remote scheduler, the leases it takes on the pool.
+   * @default 1 on the task and sync schedulers; the scheduler's size on a thread, process or
+   * remote one (a private `'thread'` or `'process'` pool: the number of CPUs)
    */
   workers?: number;
   /**
@@ -45,17 +64,24 @@ export interface StageOptions<T = any, Res = any> {
    */
   ordered?: boolean;
   /**
-   * Milliseconds an element may take; a late element fails with `TaskTimeoutError` and its
-   * `ctx.signal` is aborted. With `onError: 'skip'` this is pypeln's `timeout`.
+   * Milliseconds one attempt of an element may take (up to 2³¹ − 1; `Infinity`: none), from the
+   * moment it is handed to a worker until it is done (for flatMap: until its inner source has
+   * ended, waits for downstream included, as in pypeln). A late element fails with
+   * `TaskTimeoutError`, its `ctx.signal` is aborted and its inner source torn down. A retry, or a
+   * re-send after its worker died for another element's sake, starts the clock again. With
+   * `onError: 'skip'` this is pypeln's `timeout`.
    * @default undefined (none)
    */
   timeout?: number;
   /**
    * `'throw'` fails the stream, `'skip'` drops the element, a function `(err, value, ctx) =>
-   * replacement` recovers (the replacement is emitted as if `fn` had returned it; it may be a Promise).
+   * replacement` recovers: the replacement (or what its Promise resolves to) is emitted as if `fn`
+   * had returned it, and {@link SKIP} drops the element. A function that cannot run at all (it
+   * cannot be shipped to a worker, or its `task()` cannot be loaded) is not an element failure: it
+   * fails the stream with `WorkerFunctionError` whatever this says.
    * @default 'throw'
    */
-  onError?: OnError<T>;
+  onError?: OnError<T, Rep>;
   /**
    * Re-runs of a failing element (and of one a crashed worker held) before `onError` applies.
    * @default 0
@@ -92,15 +118,27 @@ export interface StageOptions<T = any, Res = any> {
    */
   monitor?: Monitor;
   /**
+   * `(value) => key`: elements with the same key run one at a time, in arrival order, while
+   * different keys run in parallel up to `workers` (per-key order, as Akka Streams'
+   * `mapAsyncPartitioned`). Keys are compared with `Map` semantics (`SameValueZero`). Elements
+   * waiting behind a busy key count against the stage's credits: a hot key can hold the stage's
+   * whole credit and stall the other keys until it drains.
+   * @default undefined (no partitioning)
+   */
+  partitionBy?: (value: T) => unknown;
+  /**
    * Used in errors and stats.
    * @default operator name + '#' + a counter, e.g. `mapParallel#3`
    */
   name?: string;
 }
 
-/** The documented defaults, in one place. `maxsize: undefined` stands for 2 × workers. */
+/**
+ * The documented defaults, in one place. `workers: undefined` stands for the scheduler's size (1 on
+ * the task and sync schedulers), `maxsize: undefined` for 2 × workers.
+ */
 export const STAGE_DEFAULTS = Object.freeze({
-  workers: 1,
+  workers: undefined as number | undefined,
   maxsize: undefined as number | undefined,
   scheduler: 'task' as SchedulerName,
   ordered: false,
@@ -111,6 +149,7 @@ export const STAGE_DEFAULTS = Object.freeze({
   onEnd: undefined,
   batchSize: 1 as number | 'auto',
   overflow: 'buffer' as OverflowPolicy,
+  partitionBy: undefined,
 });
 
 /** Options after validation, with every default applied. @internal */
@@ -118,9 +157,10 @@ export interface ResolvedOptions {
   readonly operator: string;
   readonly name: string;
   readonly monitor: StageMonitor | undefined;
-  readonly workers: number;
-  /** Infinity for `maxsize: 0`. */
-  readonly maxsize: number;
+  /** Undefined: the scheduler's size. */
+  readonly workers: number | undefined;
+  /** Infinity for `maxsize: 0`; undefined: 2 × workers. */
+  readonly maxsize: number | undefined;
   readonly scheduler: Scheduler | SchedulerName;
   readonly ordered: boolean;
   readonly timeout: number | undefined;
@@ -130,11 +170,12 @@ export interface ResolvedOptions {
   readonly onEnd: EndFn | undefined;
   readonly batchSize: number | 'auto';
   readonly overflow: OverflowPolicy;
+  readonly partitionBy: ((value: unknown) => unknown) | undefined;
 }
 
 const KNOWN = new Set([
   'workers', 'maxsize', 'scheduler', 'ordered', 'timeout', 'onError', 'retries', 'onStart', 'onEnd',
-  'batchSize', 'overflow', 'name', 'monitor',
+  'batchSize', 'overflow', 'name', 'monitor', 'partitionBy',
 ]);
 const SCHEDULER_NAMES = ['task', 'thread', 'process', 'sync'];
 const OVERFLOW = ['buffer', 'error', 'dropOldest', 'dropNewest'];
@@ -145,7 +186,7 @@ const counters = new Map<string, number>();
  * naming the option, what was expected and what was received.
  * @internal
  */
-export function resolveOptions(operator: string, fn: unknown, options: StageOptions | undefined, allowOrdered = true): ResolvedOptions {
+export function resolveOptions(operator: string, fn: unknown, options: StageOptions<any, any, any> | undefined, allowOrdered = true): ResolvedOptions {
   if (typeof fn !== 'function' && !isTaskRef(fn)) throw new InvalidOptionError('fn', 'a function or a task() reference', fn);
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
@@ -153,10 +194,10 @@ export function resolveOptions(operator: string, fn: unknown, options: StageOpti
     if (!KNOWN.has(key)) throw new InvalidOptionError(key, `one of the options ${[...KNOWN].join(', ')} (unknown option)`, (options as Record<string, unknown>)[key]);
   }
   const o = options;
-  const workers = o.workers ?? STAGE_DEFAULTS.workers;
-  integer('workers', workers, 1);
-  const maxsize = o.maxsize ?? 2 * workers;
-  integer('maxsize', maxsize, 0);
+  const workers = o.workers;
+  if (workers !== undefined) integer('workers', workers, 1);
+  const maxsize = o.maxsize;
+  if (maxsize !== undefined) integer('maxsize', maxsize, 0);
   const scheduler = o.scheduler ?? STAGE_DEFAULTS.scheduler;
   if (!(typeof scheduler === 'string' && SCHEDULER_NAMES.includes(scheduler)) && !isScheduler(scheduler)) {
     throw new InvalidOptionError('scheduler', `a Scheduler or one of ${SCHEDULER_NAMES.map((n) => `'${n}'`).join(', ')}`, scheduler);
@@ -166,9 +207,11 @@ export function resolveOptions(operator: string, fn: unknown, options: StageOpti
   if (o.ordered !== undefined && !allowOrdered) {
     throw new InvalidOptionError('ordered', `not set on ${operator} (use flatMapOrdered or the ordered() operator)`, ordered);
   }
-  if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout > 0) || !Number.isFinite(o.timeout))) {
-    throw new InvalidOptionError('timeout', 'a finite number of milliseconds > 0', o.timeout);
+  let timeout: number | undefined = o.timeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || (timeout > MAX_TIMER_MS && timeout !== Infinity))) {
+    throw new InvalidOptionError('timeout', `a number of milliseconds > 0 and ≤ ${MAX_TIMER_MS} (the most a timer can hold), or Infinity for none`, timeout);
   }
+  if (timeout === Infinity) timeout = undefined;
   const onError = o.onError ?? STAGE_DEFAULTS.onError;
   if (onError !== 'throw' && onError !== 'skip' && typeof onError !== 'function') {
     throw new InvalidOptionError('onError', "'throw', 'skip' or a function (err, value, ctx) => replacement", onError);
@@ -190,6 +233,9 @@ export function resolveOptions(operator: string, fn: unknown, options: StageOpti
     counters.set(operator, n);
     name = `${operator}#${n}`;
   }
+  if (o.partitionBy !== undefined && typeof o.partitionBy !== 'function') {
+    throw new InvalidOptionError('partitionBy', 'a function (value) => key', o.partitionBy);
+  }
   const monitor = o.monitor;
   if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null || typeof monitor.attach !== 'function')) {
     throw new InvalidOptionError('monitor', 'a Monitor', monitor);
@@ -202,13 +248,14 @@ export function resolveOptions(operator: string, fn: unknown, options: StageOpti
     maxsize: maxsize === 0 ? Infinity : maxsize,
     scheduler,
     ordered,
-    timeout: o.timeout,
+    timeout,
     onError,
     retries,
     onStart: o.onStart,
     onEnd: o.onEnd,
     batchSize,
     overflow,
+    partitionBy: o.partitionBy as ((value: unknown) => unknown) | undefined,
   };
 }
 

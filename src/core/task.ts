@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { importModule } from '../internal/import-module.js';
+import { importTaskModule } from '../internal/task-module.js';
 import type { Context, EndContext, StartContext } from './context.js';
 
 const kTaskRef = Symbol.for('rxjs-parallel.TaskRef');
@@ -35,13 +35,21 @@ export type EndFn<Res = any> = ((ctx: EndContext<Res>) => unknown) | TaskRef<End
  * or `task(name)` for a function an app-owned worker file registered with `expose({ name })`.
  * The same ref runs on every scheduler: the task and sync schedulers import it in-process.
  *
+ * The module may be TypeScript: where Node cannot load it itself (vitest, a worker thread of a
+ * `tsx` process), it is loaded through tsx (`npm i -D tsx`). A `./tasks.js` that does not exist
+ * loads `./tasks.ts`, and the reverse, so one URL serves `src/` and the compiled output.
+ *
  * ```ts
  * const score = task<Row, number>(new URL('./tasks.js', import.meta.url), 'score');
  * src$.pipe(mapParallel(score, { scheduler: 'thread', workers: 2 }));
  * ```
- * @param moduleOrName A `URL`, a `file:`/`http(s):` URL string or an absolute path; or, alone, an exposed name.
+ * @param moduleOrName A `URL`, a `file:`/`http(s):` URL string or an absolute path of a JavaScript
+ *   or TypeScript module; or, alone, an exposed name.
  * @param exportName The export to call (default: `'default'`).
- * @returns A serialisable {@link TaskRef}.
+ * @returns A serialisable {@link TaskRef}. A ref that cannot be loaded (no such module or export, a
+ *   module that throws while it loads, TypeScript without tsx) fails its stage with a
+ *   `WorkerFunctionError` on every scheduler.
+ * @see docs/workers.md, "Which functions can run in a worker" and "TypeScript task modules".
  */
 export function task<In = unknown, Out = unknown>(moduleOrName: string | URL, exportName?: string): TaskRef<In, Out> {
   if (exportName === undefined && typeof moduleOrName === 'string' && !looksLikeModule(moduleOrName)) {
@@ -70,7 +78,7 @@ export function describeWork(work: unknown): string {
 }
 
 function looksLikeModule(text: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('/') || text.startsWith('.') || /\.[cm]?[jt]s$/.test(text);
+  return /^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('/') || text.startsWith('.') || /\.(?:[cm]?[jt]s|tsx)$/.test(text);
 }
 
 function toModuleUrl(spec: string | URL): string {
@@ -109,7 +117,7 @@ export async function loadTask(ref: TaskRef): Promise<(...args: any[]) => unknow
   }
   let loading = moduleCache.get(ref.module);
   if (!loading) {
-    loading = importModule(ref.module) as Promise<Record<string, unknown>>;
+    loading = importTaskModule(ref.module);
     moduleCache.set(ref.module, loading);
     loading.catch(() => moduleCache.delete(ref.module!));
   }

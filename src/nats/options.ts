@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidOptionError } from '../errors.js';
+import { MAX_TIMER_MS } from '../schedulers/timers.js';
 
 /** TLS settings handed to the NATS client as they are (its `tls` connection option). */
 export interface NatsTlsOptions {
@@ -122,6 +123,12 @@ export interface NatsSchedulerOptions extends NatsConnectionOptions {
    */
   startTimeout?: number;
   /**
+   * Milliseconds `onStart` and `onEnd` may take in a worker before the slot is terminated (the
+   * stage fails with `StageError` for onStart).
+   * @default 10000
+   */
+  endTimeout?: number;
+  /**
    * Milliseconds a slot with no lease is kept warm before it is given back to the workers, for
    * other producers to use.
    * @default 30000
@@ -140,6 +147,7 @@ export const NATS_DEFAULTS = Object.freeze({
   prefetch: 16,
   cancelGrace: 5000,
   startTimeout: 60_000,
+  endTimeout: 10_000,
   idleTimeout: 30_000,
   name: 'rxjs-parallel',
 });
@@ -157,6 +165,7 @@ export interface NatsSettings {
   readonly prefetch: number;
   readonly cancelGrace: number;
   readonly startTimeout: number;
+  readonly endTimeout: number;
   readonly idleTimeout: number;
 }
 
@@ -176,7 +185,7 @@ export interface ConnectionSettings {
 const CONNECTION_KEYS = ['servers', 'user', 'pass', 'token', 'nkeySeed', 'credentials', 'tls', 'name', 'connectOptions'] as const;
 const KNOWN = [
   ...CONNECTION_KEYS,
-  'stream', 'subject', 'workers', 'ackWait', 'maxAckPending', 'storage', 'maxAge', 'prefetch', 'cancelGrace', 'startTimeout', 'idleTimeout',
+  'stream', 'subject', 'workers', 'ackWait', 'maxAckPending', 'storage', 'maxAge', 'prefetch', 'cancelGrace', 'startTimeout', 'endTimeout', 'idleTimeout',
 ] as const;
 const TLS_KEYS = ['caFile', 'ca', 'certFile', 'cert', 'keyFile', 'key', 'handshakeFirst'];
 
@@ -211,6 +220,7 @@ export function resolveNatsOptions(options: unknown): NatsSettings {
     prefetch: integer(o, 'prefetch', NATS_DEFAULTS.prefetch, 0),
     cancelGrace: ms(o, 'cancelGrace', NATS_DEFAULTS.cancelGrace, 0),
     startTimeout: ms(o, 'startTimeout', NATS_DEFAULTS.startTimeout, 0),
+    endTimeout: ms(o, 'endTimeout', NATS_DEFAULTS.endTimeout, 0),
     idleTimeout: ms(o, 'idleTimeout', NATS_DEFAULTS.idleTimeout, 0),
   };
 }
@@ -270,8 +280,11 @@ function integer(o: Record<string, unknown>, key: string, fallback: number, min:
   return v;
 }
 
+/** Milliseconds that a timer can hold (up to 2^31 − 1). */
 function ms(o: Record<string, unknown>, key: string, fallback: number, min: number): number {
   const v = o[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new InvalidOptionError(key, `a finite number of milliseconds ≥ ${min}`, v);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > MAX_TIMER_MS) {
+    throw new InvalidOptionError(key, `a number of milliseconds from ${min} to ${MAX_TIMER_MS} (natsScheduler)`, v);
+  }
   return v;
 }

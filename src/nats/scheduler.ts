@@ -1,36 +1,27 @@
 import { WorkerPool } from '../schedulers/pool.js';
-import type { LeaseSink, Scheduler, StageWork, WorkerLease } from '../schedulers/scheduler.js';
-import type { WorkerInfo } from '../core/context.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
 import { resolveNatsOptions, type NatsSchedulerOptions } from './options.js';
 import { NatsProducer } from './producer.js';
 
 /** The scheduler `natsScheduler` makes: the thread/process pool over NATS worker slots, and the connection. */
-class NatsScheduler implements Scheduler {
-  readonly kind = 'nats';
-  readonly batching = true;
-  readonly prefetch: number;
-  private readonly pool: WorkerPool;
-
+class NatsScheduler extends WorkerPool {
   constructor(private readonly producer: NatsProducer) {
     const s = producer.settings;
-    this.prefetch = s.prefetch;
-    this.pool = new WorkerPool({
+    super({
       kind: 'nats',
       workers: s.workers,
       cancelGrace: s.cancelGrace,
       startTimeout: s.startTimeout,
+      endTimeout: s.endTimeout,
       prefetch: s.prefetch,
       spawn: producer.spawn,
       startHint: `is an rxjs-parallel-worker with free slots serving stream "${s.stream}" on ${s.connection.servers.join(', ')}?`,
     });
   }
 
-  lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    return this.pool.lease(work, info, sink);
-  }
-
-  async close(): Promise<void> {
-    await this.pool.close();
+  /** Ends every lease and slot, purges what this producer left in the stream, and closes the connection. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.producer.close();
   }
 }
@@ -52,7 +43,7 @@ class NatsScheduler implements Scheduler {
  * const nats = natsScheduler({ servers: 'nats://nats:4222', stream: 'jobs', workers: 8 });
  * const score = task<number, number>(new URL('./tasks.js', import.meta.url), 'score');
  * await run(fromIterable([1, 2, 3]).pipe(
- *   mapParallel(score, { scheduler: nats, workers: 8, ordered: true }),
+ *   mapParallel(score, { scheduler: nats, ordered: true }),   // 8 workers: the scheduler's size
  *   tap(console.log),
  * ));
  * // 1, 4, 9 (score = x => x * x)
@@ -60,7 +51,7 @@ class NatsScheduler implements Scheduler {
  * ```
  * @param options The {@link NatsSchedulerOptions} (`stream` is required); validated here, nothing
  * connects until a stage subscribes.
- * @returns A scheduler of kind `'nats'` (batching: a stage's `batchSize` applies).
+ * @returns A scheduler of kind `'nats'` (batching: a stage's `batchSize` applies; `size`: `workers`).
  * @throws InvalidOptionError naming the option that is wrong.
  * @see threadScheduler, task, docs/distributed.md
  */

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolveOptions, type StageOptions } from '../core/options.js';
-import { stage } from '../core/stage.js';
+import type { StageOptions } from '../core/options.js';
+import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 
 /**
@@ -15,6 +15,6 @@ import type { StageFn } from '../core/task.js';
  * @returns An operator that emits nothing.
  * @see run
  */
-export function eachParallel<T, Res = any>(fn: StageFn<T, unknown, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, never> {
-  return stage({ mode: 'each', fn, options: resolveOptions('eachParallel', fn, options, false) });
+export function eachParallel<T, Res = any>(fn: StageFn<T, unknown, Res>, options?: StageOptions<T, Res, unknown>): OperatorFunction<T, never> {
+  return stageOperator('eachParallel', 'each', fn, options, { allowOrdered: false });
 }

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolveOptions, type StageOptions } from '../core/options.js';
-import { stage } from '../core/stage.js';
+import type { StageOptions } from '../core/options.js';
+import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 
 /**
@@ -19,6 +19,6 @@ import type { StageFn } from '../core/task.js';
  * @returns An operator emitting each `x` where `await predicate(x, ctx)` is truthy.
  * @see mapParallel
  */
-export function filterParallel<T, Res = any>(predicate: StageFn<T, unknown, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, T> {
-  return stage({ mode: 'filter', fn: predicate, options: resolveOptions('filterParallel', predicate, options) });
+export function filterParallel<T, Res = any>(predicate: StageFn<T, unknown, Res>, options?: StageOptions<T, Res, unknown>): OperatorFunction<T, T> {
+  return stageOperator('filterParallel', 'filter', predicate, options, { allowOrdered: true });
 }

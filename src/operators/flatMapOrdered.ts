@@ -1,14 +1,15 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolveOptions, type StageOptions } from '../core/options.js';
-import { stage } from '../core/stage.js';
+import type { StageOptions } from '../core/options.js';
+import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
-import type { FlatResult } from './flatMapParallel.js';
+import type { FlatOutput, FlatResult } from './flatMapParallel.js';
 
 /**
  * As {@link flatMapParallel}, but outputs come in source order: all of element i's outputs before
- * element i+1's. Streaming: the head element's outputs go out as soon as it finishes, while later
- * elements keep running; a slow head stalls intake (bounded by the stage's credits) instead of
- * growing a buffer. Nothing is collected and sorted.
+ * element i+1's. Streaming: the head element's outputs go out as they are produced, while later
+ * elements keep running (their calls, and up to the scheduler's output window of their inner
+ * sources: nothing in-process, 64 outputs in a thread or process); a slow head stalls intake
+ * (bounded by the stage's credits) instead of growing a buffer. Nothing is collected and sorted.
  *
  * ```ts
  * fromIterable([3, 1]).pipe(
@@ -21,6 +22,6 @@ import type { FlatResult } from './flatMapParallel.js';
  * @returns An operator emitting the outputs in source order.
  * @see flatMapParallel, ordered
  */
-export function flatMapOrdered<T, R, Res = any>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, R> {
-  return stage({ mode: 'flat', fn, ordered: true, options: resolveOptions('flatMapOrdered', fn, options, false) });
+export function flatMapOrdered<T, R, Res = any, Rep = never>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | FlatOutput<Rep>> {
+  return stageOperator('flatMapOrdered', 'flat', fn, options, { allowOrdered: false, ordered: true });
 }

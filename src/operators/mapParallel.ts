@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolveOptions, type StageOptions } from '../core/options.js';
-import { stage } from '../core/stage.js';
+import type { StageOptions } from '../core/options.js';
+import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 
 /**
@@ -19,6 +19,6 @@ import type { StageFn } from '../core/task.js';
  * @returns An operator emitting `await fn(x, ctx)` per input.
  * @see filterParallel, flatMapParallel, ordered
  */
-export function mapParallel<T, R, Res = any>(fn: StageFn<T, R, Res>, options?: StageOptions<T, Res>): OperatorFunction<T, R> {
-  return stage({ mode: 'map', fn, options: resolveOptions('mapParallel', fn, options) });
+export function mapParallel<T, R, Res = any, Rep = never>(fn: StageFn<T, R, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | Rep> {
+  return stageOperator('mapParallel', 'map', fn, options, { allowOrdered: true });
 }

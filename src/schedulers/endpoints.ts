@@ -77,13 +77,20 @@ export function isNode(): boolean {
   return typeof (globalThis as any).process?.versions?.node === 'string';
 }
 
-/** The default pool size: the CPUs this process may use. */
-export async function defaultPoolSize(): Promise<number> {
+/**
+ * The default pool size: the CPUs this process may use (`os.availableParallelism()` in Node, read
+ * through `process.getBuiltinModule`, so that this file imports no Node module; Node ≥ 20.16),
+ * `navigator.hardwareConcurrency` in browsers; 4 where neither answers.
+ */
+export function defaultPoolSize(): number {
+  const proc = (globalThis as any).process;
+  if (isNode() && typeof proc.getBuiltinModule === 'function') {
+    const os = proc.getBuiltinModule('node:os');
+    return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  }
   const nav = (globalThis as any).navigator;
-  if (!isNode() && typeof nav?.hardwareConcurrency === 'number') return Math.max(1, nav.hardwareConcurrency);
-  if (!isNode()) return 4;
-  const os: any = await importModule('node:os');
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  if (typeof nav?.hardwareConcurrency === 'number') return Math.max(1, nav.hardwareConcurrency);
+  return 4;
 }
 
 /** Options of a Node worker thread. */

@@ -1,23 +1,27 @@
 import { InvalidOptionError } from '../errors.js';
+import { checkMilliseconds } from './timers.js';
 
 /** Defaults shared by the thread and process schedulers. */
 export const POOL_DEFAULTS = Object.freeze({
   cancelGrace: 1000,
   startTimeout: 30_000,
+  endTimeout: 10_000,
   prefetch: 4,
 });
 
 /** What both pools take from their options, with the defaults applied (`workers` stays optional). @internal */
-export function poolSettings(o: { workers?: number; cancelGrace?: number; startTimeout?: number; prefetch?: number }): {
+export function poolSettings(o: { workers?: number; cancelGrace?: number; startTimeout?: number; endTimeout?: number; prefetch?: number }): {
   workers: number | undefined;
   cancelGrace: number;
   startTimeout: number;
+  endTimeout: number;
   prefetch: number;
 } {
   return {
     workers: o.workers,
     cancelGrace: o.cancelGrace ?? POOL_DEFAULTS.cancelGrace,
     startTimeout: o.startTimeout ?? POOL_DEFAULTS.startTimeout,
+    endTimeout: o.endTimeout ?? POOL_DEFAULTS.endTimeout,
     prefetch: o.prefetch ?? POOL_DEFAULTS.prefetch,
   };
 }
@@ -32,12 +36,7 @@ export function checkPoolOptions(scheduler: string, options: unknown, known: rea
   }
   if (o.workers !== undefined) integer('workers', o.workers, 1);
   if (o.prefetch !== undefined) integer('prefetch', o.prefetch, 0);
-  for (const key of ['cancelGrace', 'startTimeout'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
-      throw new InvalidOptionError(key, 'a finite number of milliseconds ≥ 0', v);
-    }
-  }
+  for (const key of ['cancelGrace', 'startTimeout', 'endTimeout'] as const) checkMilliseconds(scheduler, key, o[key]);
   if (o.execArgv !== undefined && (!Array.isArray(o.execArgv) || o.execArgv.some((a) => typeof a !== 'string'))) {
     throw new InvalidOptionError('execArgv', 'an array of strings', o.execArgv);
   }

@@ -3,23 +3,39 @@
  * shared by every lease (stage subscription) that uses the scheduler, each lease on the least
  * loaded worker; crashed workers replaced; unresponsive ones terminated. The transport is an
  * {@link Endpoint}; the protocol is in src/worker/protocol.ts.
+ *
+ * When a worker dies, only the call that ended it fails (or is retried): the runtime's `exit` hook
+ * names it (DYING), or it is the one call that was in work; when nothing tells (a SIGKILL from
+ * outside, a native crash) the jobs it held are re-sent to its replacement one at a time
+ * ("isolation"), so that a job that ends a worker again does so alone and is blamed then. Every
+ * other job is re-sent without using a retry, and every other lease on the worker goes on in the
+ * replacement (started again there, its `onEnd` run there if it was ending).
  * @internal
  * @module
  */
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { isTaskRef, type Work } from '../core/task.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { InvalidOptionError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
+import { InvalidOptionError, TaskTimeoutError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
 import {
   CANCEL,
+  DYING,
   END,
   ENDED,
   ENDING,
   fromWireError,
   HELLO,
+  ON_END,
+  ON_START,
+  OUTPUT_WINDOW,
+  PULL,
   R_CANCELLED,
   R_ERROR,
   R_OK,
+  R_PART,
+  R_RUNNING,
+  RECLAIM,
+  RECLAIMED,
   RESULTS,
   RESULTS_RANGE,
   RUN,
@@ -35,6 +51,7 @@ import {
 import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './endpoints.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
+import { unrefTimer } from './timers.js';
 
 /** What a thread, process or remote scheduler hands its pool. */
 export interface PoolConfig {
@@ -44,29 +61,36 @@ export interface PoolConfig {
   readonly workers: number | undefined;
   readonly cancelGrace: number;
   readonly startTimeout: number;
+  readonly endTimeout: number;
   readonly prefetch: number;
   readonly spawn: Spawn;
   /** Added to "did not start" messages (e.g. a reminder to call expose()). */
   readonly startHint?: string;
 }
 
-/** A lease whose worker dies while it starts is started again in the replacement, this many times in all. */
-const MAX_START_ATTEMPTS = 3;
+/** A lease whose worker dies while it starts (or ends) is started (or ended) again in the replacement, this many times in all. */
+const MAX_ATTEMPTS = 3;
 
 const noop = () => {};
 
-function unrefTimer(timer: ReturnType<typeof setTimeout>): ReturnType<typeof setTimeout> {
-  (timer as { unref?: () => void }).unref?.(); // a timer of ours never keeps a process alive by itself
-  return timer;
-}
+/** Who is to blame for a worker's death, as far as one lease is concerned. */
+type Blame =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'job'; readonly seq: number }
+  | { readonly kind: 'start' }
+  | { readonly kind: 'end' }
+  /** Unknown: its jobs become suspects, re-sent one at a time. */
+  | { readonly kind: 'ambiguous' };
+const NONE: Blame = { kind: 'none' };
+const AMBIGUOUS: Blame = { kind: 'ambiguous' };
 
 /** @internal */
 export class WorkerPool implements Scheduler {
   readonly batching = true;
   readonly kind: string;
   readonly prefetch: number;
-  private size: number | undefined;
-  private sizing: Promise<void> | undefined;
+  readonly outputWindow = OUTPUT_WINDOW;
+  readonly size: number;
   private slots: (WorkerHandle | undefined)[] = [];
   /** Leases not ended yet. */
   readonly leases = new Set<RemoteLease>();
@@ -76,28 +100,20 @@ export class WorkerPool implements Scheduler {
   constructor(readonly config: PoolConfig) {
     this.kind = config.kind;
     this.prefetch = config.prefetch;
-    this.size = config.workers;
+    this.size = config.workers ?? defaultPoolSize();
   }
 
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
     const lease = new RemoteLease(this, this.nextLeaseId++, work, info, sink);
     if (lease.done) return lease; // its functions cannot be sent: `ready` has rejected
     this.leases.add(lease);
-    if (this.size !== undefined && !this.closing) this.assign(lease);
-    else void this.prepare().then(() => this.assign(lease));
+    if (!this.closing) this.assign(lease);
+    else void this.afterClose().then(() => this.assign(lease));
     return lease;
   }
 
-  /** Waits for a close in progress and for the default size. */
-  private async prepare(): Promise<void> {
+  private async afterClose(): Promise<void> {
     while (this.closing) await this.closing;
-    if (this.size === undefined) {
-      this.sizing ??= defaultPoolSize().then(
-        (n) => void (this.size ??= n),
-        () => void (this.size ??= 1),
-      );
-      await this.sizing;
-    }
   }
 
   /** Puts a lease on the least loaded worker, starting one while the pool is not full. */
@@ -105,7 +121,7 @@ export class WorkerPool implements Scheduler {
     if (lease.done) return;
     let best: WorkerHandle | undefined;
     let free = -1;
-    for (let i = 0; i < this.size!; i++) {
+    for (let i = 0; i < this.size; i++) {
       const handle = this.slots[i];
       if (!handle) {
         if (free < 0) free = i;
@@ -123,7 +139,7 @@ export class WorkerPool implements Scheduler {
     return handle;
   }
 
-  /** A worker ended: fail what it held, move its leases to a replacement in the same slot. */
+  /** A worker ended: fail what it was running, move its leases to a replacement in the same slot. */
   workerExited(handle: WorkerHandle, info: ExitInfo, terminatedFor: string | undefined): void {
     if (this.slots[handle.id] === handle) this.slots[handle.id] = undefined;
     const leases = [...handle.leases.values()];
@@ -133,17 +149,26 @@ export class WorkerPool implements Scheduler {
       { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: info.reason ?? describeExit(info, terminatedFor, handle.online) },
       info.error === undefined ? undefined : { cause: info.error },
     );
-    // A worker that never came online failed to start, whoever ended it; otherwise a termination
-    // by the pool (a call that would not stop) is no fault of the other leases on it.
-    const blameless = (terminatedFor !== undefined || info.blameless === true) && handle.online;
     if (info.fatal) {
       for (const lease of leases) lease.cannotStart(info.error);
       return;
     }
-    const moving = leases.filter((lease) => lease.workerDied(crash, blameless));
+    // A termination by the pool (a call that would not stop, a callback past its bound) is no fault
+    // of the calls it ended, nor a loss the transport reports as such (a remote worker that drained,
+    // a lost connection); a worker that never came online failed to start, whoever ended it.
+    const blameless = (terminatedFor !== undefined || info.blameless === true) && handle.online;
+    const culprit = blameless ? undefined : handle.culprit(leases);
+    const blameOf = (lease: RemoteLease): Blame => {
+      if (blameless || !culprit) return NONE;
+      if (culprit === 'ambiguous') return AMBIGUOUS;
+      if (culprit.lease !== lease.id) return NONE;
+      return culprit.seq >= 0 ? { kind: 'job', seq: culprit.seq } : culprit.seq === ON_START ? { kind: 'start' } : { kind: 'end' };
+    };
+    const moving = leases.filter((lease) => lease.workerDied(crash, blameOf(lease)));
     const alive = moving.filter((lease) => !lease.done);
     if (alive.length === 0) return;
     const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
+    if (culprit === 'ambiguous' || alive.some((lease) => lease.hasSuspects())) replacement.isolating = true;
     for (const lease of alive) replacement.bind(lease);
   }
 
@@ -191,6 +216,12 @@ class WorkerHandle {
   private zombieTimer: ReturnType<typeof setTimeout> | undefined;
   private startTimer: ReturnType<typeof setTimeout> | undefined;
   private terminatedFor: string | undefined;
+  /** What the runtime said as it exited (DYING): the call it was in, and the calls in work. */
+  private dying: { culprit: [number, number] | null; inWork: number[] } | undefined;
+  /** Jobs go one at a time (after a crash nobody could be blamed for), until no suspect is left. */
+  isolating = false;
+  /** In isolation: the one job in flight. */
+  isolated: { lease: RemoteLease; seq: number } | undefined;
   private resolveExited!: () => void;
   readonly exited = new Promise<void>((resolve) => (this.resolveExited = resolve));
 
@@ -218,9 +249,11 @@ class WorkerHandle {
     if (this.closing || this.terminatedFor) return endpoint.terminate();
     this.updateRef();
     const { startTimeout, startHint } = this.pool.config;
-    this.startTimer = unrefTimer(
-      setTimeout(() => this.terminate(`did not start within ${startTimeout} ms${startHint ? ` (${startHint})` : ''}`), startTimeout),
-    );
+    if (startTimeout !== Infinity) {
+      this.startTimer = unrefTimer(
+        setTimeout(() => this.terminate(`did not start within ${startTimeout} ms${startHint ? ` (${startHint})` : ''}`), startTimeout),
+      );
+    }
   }
 
   post(message: unknown[], transfer?: TransferListItem[]): void {
@@ -256,7 +289,34 @@ class WorkerHandle {
       case ENDED:
         this.leases.get(message[1])?.onEnded(message[2]);
         return;
+      case RECLAIMED:
+        this.leases.get(message[1])?.onReclaimed(message[2] as number[]);
+        return;
+      case DYING:
+        this.dying = { culprit: message[1] as [number, number] | null, inWork: message[2] as number[] };
+        return;
     }
+  }
+
+  /**
+   * Whose fault this worker's death is: the job in flight in isolation; the call it named as it
+   * exited; the one call in work; else, when more than one thing could have ended it, nobody
+   * knows ('ambiguous').
+   */
+  culprit(leases: RemoteLease[]): { lease: number; seq: number } | 'ambiguous' | undefined {
+    if (this.isolated) return { lease: this.isolated.lease.id, seq: this.isolated.seq };
+    const dying = this.dying;
+    if (dying?.culprit) return { lease: dying.culprit[0], seq: dying.culprit[1] };
+    if (dying && dying.inWork.length === 2) return { lease: dying.inWork[0], seq: dying.inWork[1] };
+    let found: { lease: number; seq: number } | undefined;
+    let count = 0;
+    for (const lease of leases) {
+      for (const suspect of lease.candidates()) {
+        found = { lease: lease.id, seq: suspect };
+        if (++count > 1) return 'ambiguous';
+      }
+    }
+    return found;
   }
 
   bind(lease: RemoteLease): void {
@@ -269,6 +329,7 @@ class WorkerHandle {
   unbind(lease: RemoteLease): void {
     if (this.leases.get(lease.id) !== lease) return;
     this.leases.delete(lease.id);
+    if (this.isolated?.lease === lease) this.isolatedDone();
     this.updateRef();
   }
 
@@ -277,6 +338,37 @@ class WorkerHandle {
     if (!this.endpoint || this.dead) return;
     if (this.leases.size > 0 || this.closing) this.endpoint.ref();
     else this.endpoint.unref();
+  }
+
+  // ---- isolation ----------------------------------------------------------------------------
+
+  /** In isolation, sends the next job held back (suspects first), alone; ends isolation when no suspect is left. */
+  pumpIsolation(): void {
+    if (!this.isolating || this.isolated || !this.online || this.dead) return;
+    let pick: RemoteLease | undefined;
+    for (const lease of this.leases.values()) {
+      if (!lease.canSendHeld()) continue;
+      if (lease.hasSuspects()) {
+        pick = lease;
+        break;
+      }
+      pick ??= lease;
+    }
+    const suspects = [...this.leases.values()].some((lease) => lease.hasSuspects());
+    if (!suspects) {
+      this.isolating = false;
+      for (const lease of this.leases.values()) lease.sendHeld();
+      return;
+    }
+    if (!pick) return;
+    const seq = pick.sendOneHeld();
+    if (seq !== undefined) this.isolated = { lease: pick, seq };
+  }
+
+  /** The isolated job settled (or left): the next may go. */
+  isolatedDone(): void {
+    this.isolated = undefined;
+    queueMicrotask(() => this.pumpIsolation());
   }
 
   // ---- calls that were cancelled but have not stopped -------------------------------------
@@ -353,19 +445,35 @@ class RemoteLease implements WorkerLease {
   /** STARTED came from `handle`. */
   private started = false;
   private everStarted = false;
+  private attachCount = 0;
+  /** Starts (or ends) that a worker death interrupted and that were this lease's fault, or could have been. */
   private startAttempts = 0;
+  private endAttempts = 0;
   private lastWorkerId = 0;
   /** Set when the lease can run nothing more; every later job fails with it. */
   private broken: { error: unknown } | undefined;
-  /** Jobs sent and not settled, in the order sent. */
+  /** Jobs given by the stage and not settled, in the order given. */
   private readonly pending = new Map<number, Job>();
+  /** Jobs in `pending` not sent to the current worker (isolation holds them back), in order. */
+  private held: Job[] = [];
+  /** Jobs that were in work when a worker died and nobody could be blamed: re-sent one at a time. */
+  private suspects: Set<number> | undefined;
+  /** flatMap jobs that have sent outputs: they cannot be run again without sending them twice. */
+  private partial: Set<number> | undefined;
+  private reclaiming = false;
+  /** The call the worker said was in work in its last message (R_RUNNING). */
+  private awaiting: number | undefined;
+  private startTimer: ReturnType<typeof setTimeout> | undefined;
+  private startTimedOut = false;
   private endStatus: StageStatus | undefined;
   private ending: Promise<void> | undefined;
   private resolveEnd!: () => void;
   private rejectEnd!: (error: unknown) => void;
   private endSent = false;
   private endAcked = false;
+  private endAckTimer: ReturnType<typeof setTimeout> | undefined;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
+  private endTimedOut = false;
   /** Out of the pool: ended, or never able to run. */
   done = false;
 
@@ -395,24 +503,47 @@ class RemoteLease implements WorkerLease {
   /** The worker is online: start the lease there, and give it what it must run. */
   attach(): void {
     if (this.done || this.attached || !this.handle) return;
+    const handle = this.handle;
     this.attached = true;
     this.started = false;
-    this.lastWorkerId = this.handle.id;
+    this.lastWorkerId = handle.id;
     this.outbox = undefined; // all of `pending` goes now
-    this.handle.post([START, this.id, this.wire, this.info]);
-    if (this.pending.size > 0) this.send([...this.pending.values()]);
+    handle.post([START, this.id, this.wire, this.info]);
+    const { startTimeout } = this.pool.config;
+    if (startTimeout !== Infinity) {
+      this.startTimer = unrefTimer(
+        setTimeout(() => {
+          this.startTimedOut = true;
+          handle.terminate(`did not finish the onStart of stage "${this.work.name}" within startTimeout (${startTimeout} ms)`);
+        }, startTimeout),
+      );
+    }
+    const resend = this.attachCount++ > 0;
+    if (this.pending.size > 0) {
+      const jobs = [...this.pending.values()];
+      if (handle.isolating) {
+        this.held = jobs;
+        handle.pumpIsolation();
+      } else {
+        this.held = [];
+        if (resend) this.sink.resent(jobs.map((job) => job.seq));
+        this.send(jobs);
+      }
+    }
     if (this.endStatus !== undefined) this.sendEnd();
   }
 
   onStarted(): void {
+    clearTimeout(this.startTimer);
     this.started = true;
     this.everStarted = true;
     this.startAttempts = 0;
     this.resolveReady();
-    if (this.endSent && !this.endAcked) this.armEndTimer();
+    if (this.endSent && !this.endAcked) this.armEndAck();
   }
 
   onStartFailed(phase: 'load' | 'onStart', role: WireRole, wire: WireError): void {
+    clearTimeout(this.startTimer);
     const work = role === 'fn' ? this.work.fn : role === 'onStart' ? this.work.onStart! : this.work.onEnd!;
     const cause = fromWireError(wire);
     const error = phase === 'load' ? loadError(work, cause) : this.explain(work, cause);
@@ -438,6 +569,11 @@ class RemoteLease implements WorkerLease {
     }
     for (const job of jobs) this.pending.set(job.seq, job);
     if (!this.attached) return; // sent with the others once a worker is online
+    if (this.handle!.isolating) {
+      for (const job of jobs) this.held.push(job);
+      this.handle!.pumpIsolation();
+      return;
+    }
     // postMessage is most of the cost of a job: what the stage hands over in one turn (a batch per
     // free slot as results come in) goes in one message, at the end of the turn.
     if (this.outbox) {
@@ -449,7 +585,7 @@ class RemoteLease implements WorkerLease {
   }
 
   private outbox: Job[] | undefined;
-  /** A job may have left `pending` (cancelled, ended) while the outbox waited: check each before sending. */
+  /** A job may have left `pending` (cancelled, ended, reclaimed) while the outbox waited: check each before sending. */
   private outboxStale = false;
 
   private readonly flushOutbox = (): void => {
@@ -508,20 +644,71 @@ class RemoteLease implements WorkerLease {
     }
   }
 
+  // ---- isolation (see WorkerHandle) ----------------------------------------------------------
+
+  hasSuspects(): boolean {
+    return this.suspects !== undefined && this.suspects.size > 0;
+  }
+
+  canSendHeld(): boolean {
+    return this.attached && this.held.length > 0;
+  }
+
+  /** Sends the first held job (a suspect first) alone; returns its seq. */
+  sendOneHeld(): number | undefined {
+    let at = this.held.findIndex((job) => this.suspects?.has(job.seq));
+    if (at < 0) at = 0;
+    const [job] = this.held.splice(at, 1);
+    if (!job) return undefined;
+    this.sink.resent([job.seq]);
+    this.send([job]);
+    return job.seq;
+  }
+
+  /** Isolation is over: what was held goes now. */
+  sendHeld(): void {
+    const jobs = this.held;
+    this.held = [];
+    if (jobs.length > 0 && this.attached) this.send(jobs);
+  }
+
+  /**
+   * What could have ended the worker: a start or an end in progress; the call the worker last said
+   * was in work (a lease runs one at a time); else every job sent to it and unsettled.
+   */
+  candidates(): number[] {
+    const list: number[] = [];
+    if (!this.attached) return list;
+    if (!this.started) list.push(ON_START);
+    if (this.endSent) list.push(ON_END);
+    if (this.awaiting !== undefined && this.pending.has(this.awaiting)) {
+      list.push(this.awaiting);
+      return list;
+    }
+    const unsent = new Set([...this.held, ...(this.outbox ?? [])].map((job) => job.seq));
+    for (const seq of this.pending.keys()) if (!unsent.has(seq)) list.push(seq);
+    return list;
+  }
+
+  // ---- results ------------------------------------------------------------------------------
+
   onResults(message: unknown[]): void {
     if (this.sink.settleMany) this.sink.settleMany(() => this.settle(message));
     else this.settle(message);
   }
 
   private settle(message: unknown[]): void {
+    const handle = this.handle;
+    this.awaiting = undefined; // each message says which call is in work, if one is
     if (message[0] === RESULTS_RANGE) {
       const first = message[2] as number;
       for (let i = 3; i < message.length; i++) {
         const seq = first + i - 3;
         if (!this.pending.delete(seq)) {
-          this.handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
+          handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
           continue;
         }
+        this.settled(seq);
         this.sink.resolve(seq, message[i]);
       }
       return;
@@ -530,17 +717,35 @@ class RemoteLease implements WorkerLease {
       const seq = message[i] as number;
       const job = this.pending.get(seq);
       if (job === undefined) {
-        this.handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
+        handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
         continue;
       }
       const status = message[i + 1];
-      if (status === R_CANCELLED) continue;
-      this.pending.delete(seq);
       const payload = message[i + 2];
+      if (status === R_RUNNING) {
+        this.awaiting = seq;
+        continue;
+      }
+      if (status === R_CANCELLED) continue;
+      if (status === R_PART) {
+        (this.partial ??= new Set()).add(seq);
+        this.sink.outputs(seq, payload as unknown[]);
+        continue;
+      }
+      this.pending.delete(seq);
+      this.settled(seq);
       if (status === R_OK) this.sink.resolve(seq, payload);
       else if (status === R_ERROR) this.sink.reject(seq, this.explain(this.work.fn, fromWireError(payload as WireError)));
       else this.sink.reject(seq, new UncloneableValueError(this.work.name, job.elementIndex, 'result', { cause: fromWireError(payload as WireError) }));
     }
+  }
+
+  /** A job left the worker (settled, cancelled, reclaimed): forget what was kept about it. */
+  private settled(seq: number): void {
+    this.partial?.delete(seq);
+    if (this.suspects?.delete(seq) && this.suspects.size === 0) this.suspects = undefined;
+    const handle = this.handle;
+    if (handle?.isolated && handle.isolated.lease === this && handle.isolated.seq === seq) handle.isolatedDone();
   }
 
   /** A ReferenceError from a plain function means it was not self-contained. */
@@ -548,13 +753,65 @@ class RemoteLease implements WorkerLease {
     return !isTaskRef(work) && error instanceof ReferenceError ? selfContainedError(work, error) : error;
   }
 
+  request(seq: number, count: number): void {
+    if (!this.attached || !this.pending.has(seq)) return;
+    if (this.outbox) this.flushOutbox(); // the job's RUN must reach the worker before its PULL
+    this.handle!.post([PULL, this.id, seq, count]);
+  }
+
   cancel(seq: number, reason: unknown): void {
     if (!this.pending.delete(seq)) return;
     this.outboxStale = true;
-    if (!this.attached) return; // never sent: no worker holds it
+    const heldAt = this.held.findIndex((job) => job.seq === seq);
+    const wasHeld = heldAt >= 0;
+    if (wasHeld) this.held.splice(heldAt, 1);
+    this.settled(seq);
+    if (!this.attached || wasHeld) return; // never sent: no worker holds it
     this.handle!.addZombie(this.id, seq);
     this.handle!.post([CANCEL, this.id, seq, toWireError(reason)]);
   }
+
+  reclaim(count: number): void {
+    // Held here (not sent yet, or held back in isolation; never a suspect): given back at once.
+    const back: number[] = [];
+    if (this.outbox) {
+      while (back.length < count && this.outbox.length > 0) {
+        const job = this.outbox.pop()!;
+        if (this.pending.delete(job.seq)) back.push(job.seq);
+      }
+      if (this.outbox.length === 0) this.outbox = undefined;
+    }
+    for (let i = this.held.length - 1; i >= 0 && back.length < count; i--) {
+      const job = this.held[i];
+      if (this.suspects?.has(job.seq)) continue;
+      this.held.splice(i, 1);
+      this.pending.delete(job.seq);
+      back.push(job.seq);
+    }
+    if (!this.attached) {
+      // Not on a worker yet: everything is held here.
+      for (const seq of [...this.pending.keys()].reverse()) {
+        if (back.length >= count) break;
+        if (this.suspects?.has(seq)) continue;
+        this.pending.delete(seq);
+        back.push(seq);
+      }
+    }
+    if (back.length > 0 || !this.attached || this.reclaiming) {
+      queueMicrotask(() => this.sink.reclaimed(back));
+      return;
+    }
+    this.reclaiming = true;
+    this.handle!.post([RECLAIM, this.id, count]);
+  }
+
+  onReclaimed(seqs: number[]): void {
+    this.reclaiming = false;
+    const back = seqs.filter((seq) => this.pending.delete(seq));
+    this.sink.reclaimed(back);
+  }
+
+  // ---- endings --------------------------------------------------------------------------------
 
   end(status: StageStatus): Promise<void> {
     if (this.ending) return this.ending;
@@ -564,8 +821,13 @@ class RemoteLease implements WorkerLease {
     });
     this.endStatus = status;
     this.pending.clear(); // their results are no longer wanted
+    this.held = [];
+    this.suspects = undefined;
+    this.partial = undefined;
     this.outboxStale = true;
-    if (this.done || (!this.handle && (this.everStarted || this.readyFailed || this.broken))) {
+    const handle = this.handle;
+    if (handle?.isolated?.lease === this) handle.isolatedDone();
+    if (this.done || (!handle && (this.everStarted || this.readyFailed || this.broken))) {
       // Nothing runs anywhere: never sent, failed to start, or lost with its worker.
       this.finish(undefined);
     } else if (this.attached) {
@@ -584,21 +846,32 @@ class RemoteLease implements WorkerLease {
   }
 
   private sendEnd(): void {
+    const handle = this.handle!;
     this.endSent = true;
-    this.handle!.post([END, this.id, this.endStatus]);
-    if (this.started) this.armEndTimer();
+    handle.post([END, this.id, this.endStatus]);
+    if (this.started) this.armEndAck();
+    // The end (an onStart still running, then onEnd) is bounded: past endTimeout the worker goes.
+    const { endTimeout } = this.pool.config;
+    if (endTimeout !== Infinity && this.endTimer === undefined) {
+      this.endTimer = unrefTimer(
+        setTimeout(() => {
+          this.endTimedOut = true;
+          handle.terminate(`did not finish the end of a subscription of stage "${this.work.name}" (onStart, onEnd) within endTimeout (${endTimeout} ms)`);
+        }, endTimeout),
+      );
+    }
   }
 
   /** The worker must say it heard END within the grace (it may still be busy in a call that ignores its signal). */
-  private armEndTimer(): void {
+  private armEndAck(): void {
     const grace = this.pool.config.cancelGrace;
     const handle = this.handle!;
-    this.endTimer ??= unrefTimer(setTimeout(() => handle.terminate(`did not answer the end of a lease within cancelGrace (${grace} ms)`), grace));
+    this.endAckTimer ??= unrefTimer(setTimeout(() => handle.terminate(`did not answer the end of a lease within cancelGrace (${grace} ms)`), grace));
   }
 
   onEnding(): void {
     this.endAcked = true;
-    clearTimeout(this.endTimer);
+    clearTimeout(this.endAckTimer);
   }
 
   onEnded(wire: WireError | undefined): void {
@@ -608,11 +881,19 @@ class RemoteLease implements WorkerLease {
   private finish(failure: { error: unknown } | undefined): void {
     if (this.done && !this.ending) return;
     this.done = true;
-    clearTimeout(this.endTimer);
+    this.clearTimers();
     this.handle?.unbind(this);
     this.pool.leases.delete(this);
+    if (!this.ending) return;
     if (failure) this.rejectEnd(failure.error);
     else this.resolveEnd();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.startTimer);
+    clearTimeout(this.endAckTimer);
+    clearTimeout(this.endTimer);
+    this.startTimer = this.endAckTimer = this.endTimer = undefined;
   }
 
   /** The lease can run nothing more: fail what it holds and what it is given later. */
@@ -620,6 +901,8 @@ class RemoteLease implements WorkerLease {
     this.broken = { error };
     const jobs = [...this.pending.values()];
     this.pending.clear();
+    this.held = [];
+    this.suspects = undefined;
     this.outboxStale = true;
     for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
   }
@@ -636,40 +919,75 @@ class RemoteLease implements WorkerLease {
 
   /**
    * Its worker ended. Returns true when the lease should move to a replacement: it was running
-   * (its in-work job fails, unless the worker was `blameless`ly terminated by the pool, and the
-   * others are sent again), or starting (started again, a few times).
+   * (the job blamed fails, the others are sent again, suspects one at a time), starting (started
+   * again, a few times), or ending (ended again there, so that its onEnd runs).
    */
-  workerDied(crash: WorkerCrashedError, blameless: boolean): boolean {
+  workerDied(crash: WorkerCrashedError, blame: Blame): boolean {
     const wasStarted = this.started;
+    const wasAttached = this.attached;
     this.handle = undefined;
     this.attached = false;
     this.started = false;
+    this.reclaiming = false;
+    this.awaiting = undefined;
+    this.outbox = undefined; // all of `pending` goes to the next worker
+    this.held = [];
+    const { startTimedOut, endTimedOut } = this;
+    this.startTimedOut = this.endTimedOut = false;
+    clearTimeout(this.startTimer);
+    clearTimeout(this.endAckTimer);
     clearTimeout(this.endTimer);
-    this.endTimer = undefined;
+    this.startTimer = this.endAckTimer = this.endTimer = undefined;
+    this.endSent = this.endAcked = false;
     if (this.done) return false;
     if (this.endStatus !== undefined) {
-      if (!this.everStarted && !this.readyFailed) this.rejectReady(crash);
-      // onEnd did not run (or did not finish) with the resources of that worker.
-      this.finish(wasStarted && this.work.onEnd ? { error: crash } : undefined);
+      const error = endTimedOut
+        ? new TaskTimeoutError(this.work.name, [], this.pool.config.endTimeout, 'onEnd')
+        : startTimedOut
+          ? new TaskTimeoutError(this.work.name, [], this.pool.config.startTimeout, 'onStart')
+          : crash;
+      // Its onEnd must still run, with a start in the replacement: unless the end itself is what
+      // failed (it timed out, or ended the worker), or keeps being interrupted.
+      if (endTimedOut || startTimedOut || blame.kind === 'end' || blame.kind === 'start' || ++this.endAttempts >= MAX_ATTEMPTS || !this.work.onEnd) {
+        if (!this.everStarted && !this.readyFailed) this.rejectReady(error);
+        this.finish(wasStarted && this.work.onEnd ? { error } : undefined);
+        return false;
+      }
+      return true;
+    }
+    if (startTimedOut) {
+      const error = new TaskTimeoutError(this.work.name, [], this.pool.config.startTimeout, 'onStart');
+      if (this.everStarted) this.break(error);
+      else this.rejectReady(error);
       return false;
     }
     if (!wasStarted) {
       if (this.broken || this.readyFailed) return false;
-      if (!blameless) this.startAttempts++;
-      if (this.startAttempts < MAX_START_ATTEMPTS) return true;
+      // A worker that never came online failed every start on it; otherwise only a start that may
+      // have ended the worker counts (another lease's fault uses up none of this one's attempts).
+      if (!wasAttached || blame.kind === 'start' || blame.kind === 'ambiguous') this.startAttempts++;
+      if (this.startAttempts < MAX_ATTEMPTS) return true;
       if (this.everStarted) this.break(crash);
       else this.rejectReady(crash);
       return false;
     }
-    if (!blameless) {
-      // Jobs of a lease run one at a time, in order: the first unsettled one was in work.
-      const head = this.pending.values().next().value;
-      if (head) {
-        this.pending.delete(head.seq);
-        this.sink.reject(head.seq, crash.forElement(head.elementIndex));
-      }
+    if (blame.kind === 'job') this.blame(blame.seq, crash);
+    // A flatMap job that has sent outputs cannot run again without sending them twice.
+    if (this.partial) for (const seq of [...this.partial]) this.blame(seq, crash);
+    if (blame.kind === 'ambiguous' && this.pending.size > 0) {
+      this.suspects ??= new Set();
+      for (const seq of this.pending.keys()) this.suspects.add(seq);
     }
     return !this.done; // the stage may have ended the lease on hearing of the crash
+  }
+
+  private blame(seq: number, crash: WorkerCrashedError): void {
+    const job = this.pending.get(seq);
+    if (!job) return;
+    this.pending.delete(seq);
+    this.partial?.delete(seq);
+    this.suspects?.delete(seq);
+    this.sink.reject(seq, crash.forElement(job.elementIndex));
   }
 }
 

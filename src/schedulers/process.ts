@@ -18,10 +18,22 @@ export interface ProcessSchedulerOptions {
    */
   cancelGrace?: number;
   /**
-   * Milliseconds a new process has to load and answer before it counts as failed.
+   * Milliseconds a new process has to load and answer, and then each stage's `onStart` on it has to
+   * finish, before it is terminated: a process that does not start counts as failed; an `onStart`
+   * that does not finish fails its stage with a `TaskTimeoutError` (`phase: 'onStart'`). Up to
+   * 2³¹ − 1, or `Infinity` for no limit.
    * @default 30000
    */
   startTimeout?: number;
+  /**
+   * Milliseconds the end of a stage's subscription on a process may take (an `onStart` still
+   * running, then `onEnd`) before the process is terminated, so that a hung `onStart` or `onEnd`
+   * never keeps the process alive: the stage then fails with a `TaskTimeoutError`
+   * (`phase: 'onEnd'`) if it was completing, and other stages on that process go on in a
+   * replacement. Up to 2³¹ − 1, or `Infinity` for no limit.
+   * @default 10000
+   */
+  endTimeout?: number;
   /**
    * Elements a process may hold queued behind the batch in work, rounded up to whole batches (4
    * batches of 1, one batch of 4 or more). Not used by a stage with a `timeout`.
@@ -34,7 +46,7 @@ export interface ProcessSchedulerOptions {
   env?: Record<string, string | undefined>;
 }
 
-const KNOWN = ['workers', 'cancelGrace', 'startTimeout', 'prefetch', 'execArgv', 'env'] as const;
+const KNOWN = ['workers', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'execArgv', 'env'] as const;
 
 /**
  * Runs a stage's `fn` in a pool of Node child processes (`child_process.fork` with

@@ -9,7 +9,7 @@ import { processScheduler } from './process.js';
  * which the stage closes when the subscription ends; an instance is shared and left open.
  * @internal
  */
-export function resolveScheduler(option: Scheduler | SchedulerName, workers: number): { scheduler: Scheduler; owned: boolean } {
+export function resolveScheduler(option: Scheduler | SchedulerName, workers: number | undefined): { scheduler: Scheduler; owned: boolean } {
   switch (option) {
     case 'task':
       return { scheduler: taskScheduler(), owned: true };

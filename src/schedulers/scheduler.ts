@@ -36,8 +36,9 @@ export interface Job {
 export interface LeaseSink {
   /**
    * The job finished. `value` is `fn`'s result: the mapped value (map), the verdict (filter),
-   * something iterable or observable, or an array of outputs from a remote worker (flat), anything
-   * (each).
+   * anything (each). In flat mode, the job's last outputs as an array (after any sent through
+   * {@link outputs}); a scheduler that does not stream may give `fn`'s own result (an Iterable,
+   * AsyncIterable, Observable or a Promise of one), which the stage then collects whole.
    */
   resolve(seq: number, value: unknown): void;
   /**
@@ -45,6 +46,23 @@ export interface LeaseSink {
    * `WorkerCrashedError` when the worker died holding it, or a `WorkerFunctionError`.
    */
   reject(seq: number, error: unknown): void;
+  /**
+   * Flat mode: outputs of a job that is still producing them (its inner Iterable, AsyncIterable or
+   * Observable); more may follow, and `resolve` or `reject` ends it. A lazy inner produces only
+   * what the stage allowed: `Scheduler.outputWindow` outputs, plus what it asks for with
+   * `WorkerLease.request`.
+   */
+  outputs(seq: number, values: readonly unknown[]): void;
+  /**
+   * Jobs that were sent but never started, given back (after `WorkerLease.reclaim`): the stage
+   * runs them elsewhere. They are not settled and used no attempt.
+   */
+  reclaimed(seqs: readonly number[]): void;
+  /**
+   * Jobs that are sent again to a replacement worker (theirs died holding them, for another job's
+   * sake), as a new attempt that uses no retry: their `timeout` starts again.
+   */
+  resent(seqs: readonly number[]): void;
   /**
    * Optional, for a scheduler that receives many results at once (a batch from a remote worker):
    * calls `deliver`, inside which it calls `resolve` and `reject` for each, and the stage acts on
@@ -56,20 +74,39 @@ export interface LeaseSink {
 
 /**
  * One worker subscription: a worker taken by one subscription of one stage, with the resources its
- * `onStart` made. The stage never has more jobs in a lease than it allows (1, or the batch size).
+ * `onStart` made. The stage never has more jobs in a lease than it allows (1, or the batch size,
+ * plus the scheduler's prefetch).
  */
 export interface WorkerLease {
   /** Resolves once `onStart` has run in the worker; rejects with what it threw. */
   readonly ready: Promise<void>;
+  /**
+   * True when `ready` has resolved already, so that the stage may run elements at once (the sync
+   * scheduler with nothing to await: elements then run within the upstream's `next`).
+   */
+  readonly readyNow?: boolean;
   /** Runs jobs (one, or a batch); each is settled once through the sink. */
   run(jobs: readonly Job[]): void;
-  /** Aborts `ctx.signal` of a job in work (it timed out); the stage has already settled it. */
+  /**
+   * Aborts `ctx.signal` of a job in work (it timed out), and tears its inner source down (flat);
+   * the stage has already settled it.
+   */
   cancel(seq: number, reason: unknown): void;
+  /**
+   * Flat mode: lets a job whose inner source is lazy produce `count` more outputs. Without it, a
+   * lease streams nothing beyond `Scheduler.outputWindow` (or collects the inner whole).
+   */
+  request?(seq: number, count: number): void;
+  /**
+   * Asks for up to `count` jobs sent to this lease but not started yet back (the last sent first),
+   * so that an idle worker can run them: answered by `LeaseSink.reclaimed` (possibly with none).
+   */
+  reclaim?(count: number): void;
   /**
    * Ends the worker subscription: aborts `ctx.signal` of every job still in work (their results
    * are no longer wanted and must not reach the sink), runs `onEnd` with `status`, and gives the
    * worker back. Rejects with what `onEnd` threw. Never hangs: a worker that does not answer
-   * within the scheduler's grace period is terminated.
+   * within the scheduler's bounds is terminated (or, in-process, no longer waited for).
    */
   end(status: StageStatus): Promise<void>;
 }
@@ -84,6 +121,10 @@ export interface Scheduler {
   /** Whether the stage's `batchSize` applies (work crosses a message boundary). */
   readonly batching: boolean;
   /**
+   * How many workers it runs: a stage without `workers` takes this many leases. Default 1.
+   */
+  readonly size?: number;
+  /**
    * Elements a lease may be sent beyond the batch in work, rounded up to whole batches (so at
    * least one batch when not 0), so that a remote worker finds its next batch already queued
    * instead of waiting a round trip. The lease must run a lease's jobs one at a time, in the order
@@ -91,6 +132,11 @@ export interface Scheduler {
    * measures the call itself). Default 0.
    */
   readonly prefetch?: number;
+  /**
+   * Flat mode: outputs a job's lazy inner source may produce before the stage asks for more with
+   * `WorkerLease.request` (a window that hides a round trip). Default 0: only what is asked.
+   */
+  readonly outputWindow?: number;
   /** Takes a worker for one worker subscription of a stage. Must not throw: failures reject `ready`. */
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease;
   /** Ends every worker. Leases still open are ended first. Idempotent. */

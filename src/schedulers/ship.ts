@@ -79,7 +79,7 @@ export function selfContainedError(work: Work, error: Error): WorkerFunctionErro
 export function loadError(work: Work, error: unknown): WorkerFunctionError {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const reason = isTaskRef(work)
-    ? `it could not be loaded in the worker (${message})`
+    ? `it could not be loaded (${message})`
     : `its source text could not be rebuilt in the worker (${message}). ${USE_TASK}`;
   return new WorkerFunctionError(describeWork(work), reason, { cause: error });
 }

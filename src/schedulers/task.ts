@@ -1,7 +1,31 @@
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { JobContext } from '../core/job-context.js';
+import { openInner, outputsOf, type Inner } from '../core/inner.js';
 import { isTaskRef, loadTask, type Work } from '../core/task.js';
+import { TaskTimeoutError } from '../errors.js';
+import { checkMilliseconds, unrefTimer } from './timers.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import { loadError } from './ship.js';
+
+/** Options of {@link taskScheduler} and {@link syncScheduler}. */
+export interface InProcessSchedulerOptions {
+  /**
+   * Milliseconds a stage's `onStart` may take (loading a `task()` module included); past it the
+   * stage fails with a `TaskTimeoutError` whose `phase` is `'onStart'`.
+   * @default 30000
+   */
+  startTimeout?: number;
+  /**
+   * Milliseconds the end of a worker subscription may take: an `onStart` still running, then
+   * `onEnd`. Past it the stage stops waiting (it completes, or fails, with a `TaskTimeoutError`
+   * whose `phase` is `'onEnd'`), so that a hung `onEnd` cannot hang the pipeline.
+   * @default 10000
+   */
+  endTimeout?: number;
+}
+
+/** Defaults of the in-process schedulers, in one place. */
+export const IN_PROCESS_DEFAULTS = Object.freeze({ startTimeout: 30_000, endTimeout: 10_000 });
 
 /**
  * Runs `fn` in this event loop, as async tasks: the default scheduler, for I/O-bound work.
@@ -11,28 +35,46 @@ import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './schedu
  * ```ts
  * src$.pipe(mapParallel(fetchJson, { workers: 8, scheduler: taskScheduler() }))
  * ```
+ * @param options {@link InProcessSchedulerOptions}: bounds on `onStart` and on a worker's end.
  * @returns A scheduler that can be shared by any number of stages; `close()` is a no-op.
  */
-export function taskScheduler(): Scheduler {
-  return new TaskScheduler('task');
+export function taskScheduler(options?: InProcessSchedulerOptions): Scheduler {
+  return new TaskScheduler('task', options);
 }
 
 /** @internal Shared by the task and sync schedulers: they differ only in how results are delivered. */
 export class TaskScheduler implements Scheduler {
   readonly batching = false;
-  constructor(readonly kind: 'task' | 'sync') {}
+  private readonly startTimeout: number;
+  private readonly endTimeout: number;
+  constructor(
+    readonly kind: 'task' | 'sync',
+    options: InProcessSchedulerOptions = {},
+  ) {
+    this.startTimeout = checkMilliseconds(`${kind}Scheduler`, 'startTimeout', options?.startTimeout) ?? IN_PROCESS_DEFAULTS.startTimeout;
+    this.endTimeout = checkMilliseconds(`${kind}Scheduler`, 'endTimeout', options?.endTimeout) ?? IN_PROCESS_DEFAULTS.endTimeout;
+  }
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    return new InProcessLease(work, info, sink, this.kind === 'sync');
+    return new InProcessLease(work, info, sink, this.kind === 'sync', this.startTimeout, this.endTimeout);
   }
   async close(): Promise<void> {}
 }
 
+type Fn = (...args: any[]) => unknown;
+
 class InProcessLease implements WorkerLease {
   readonly ready: Promise<void>;
-  private fn: ((...args: any[]) => unknown) | undefined;
-  private onEnd: ((...args: any[]) => unknown) | undefined;
+  /** The sync scheduler with nothing to await: the stage may run elements at once, inline. */
+  readonly readyNow: boolean = false;
+  private fn: Fn | undefined;
+  private onEnd: Fn | undefined;
   private resources: unknown = undefined;
   private readonly inFlight = new Map<number, JobContext>();
+  /** flatMap: inner sources still producing, by seq. */
+  private inners: Map<number, Inner> | undefined;
+  /** flatMap: outputs the stage asked for before the call's inner source was open. */
+  private asked: Map<number, number> | undefined;
+  private readonly flat: boolean;
   private ended = false;
 
   constructor(
@@ -40,8 +82,20 @@ class InProcessLease implements WorkerLease {
     private readonly info: WorkerInfo,
     private readonly sink: LeaseSink,
     private readonly inline: boolean,
+    private readonly startTimeout: number,
+    private readonly endTimeout: number,
   ) {
-    this.ready = this.start();
+    this.flat = work.mode === 'flat';
+    if (inline && !isTaskRef(work.fn) && !isTaskRef(work.onEnd) && work.onStart === undefined) {
+      // Nothing to await: run each element as it arrives, within the upstream's `next`, as RxJS's
+      // own operators do (so take(n) stops a synchronous source after n).
+      this.fn = work.fn as Fn;
+      this.onEnd = work.onEnd as Fn | undefined;
+      this.readyNow = true;
+      this.ready = Promise.resolve();
+      return;
+    }
+    this.ready = bounded(this.start(), this.startTimeout, () => new TaskTimeoutError(work.name, [], this.startTimeout, 'onStart'));
     this.ready.catch(() => {}); // observed by the stage; this only keeps it from being "unhandled"
   }
 
@@ -62,45 +116,110 @@ class InProcessLease implements WorkerLease {
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
+      const then = thenOf(result);
+      if (then) {
+        then.call(
+          result,
+          (value: unknown) => this.settle(ctx, true, value),
+          (error: unknown) => this.settle(ctx, false, error),
+        );
+        return;
+      }
     } catch (error) {
-      if (this.inline) this.settle(job.seq, ctx, false, error);
-      else queueMicrotask(() => this.settle(job.seq, ctx, false, error)); // never settle inside run()
+      // fn threw, or its result's `then` did (any value may come back: a revoked proxy...)
+      this.later(() => this.settle(ctx, false, error));
       return;
     }
-    if (isThenable(result)) {
-      result.then(
-        (value) => this.settle(job.seq, ctx, true, value),
-        (error) => this.settle(job.seq, ctx, false, error),
-      );
-    } else if (this.inline) {
-      this.settle(job.seq, ctx, true, result);
-    } else {
-      queueMicrotask(() => this.settle(job.seq, ctx, true, result));
-    }
+    this.later(() => this.settle(ctx, true, result));
   }
 
-  private settle(seq: number, ctx: JobContext, ok: boolean, value: unknown): void {
+  /** Never settle inside run(), except inline (the sync scheduler). */
+  private later(fn: () => void): void {
+    if (this.inline) fn();
+    else queueMicrotask(fn);
+  }
+
+  private settle(ctx: JobContext, ok: boolean, value: unknown): void {
     // A call cancelled (timeout) or outlived by its lease (end) reports nothing: the stage moved on.
     // Both abort its ctx (and take it out of `inFlight`), so the flag spares a map lookup per element.
-    if (ctx.aborted) return;
-    this.inFlight.delete(seq);
-    if (ok) this.sink.resolve(seq, value);
-    else this.sink.reject(seq, value);
+    if (ctx.aborted || ctx.settled) return;
+    ctx.settled = true; // a thenable may call back twice: only its first answer counts
+    if (ok && this.flat) return this.openOutputs(ctx, value);
+    this.inFlight.delete(ctx.seq);
+    this.asked?.delete(ctx.seq);
+    if (ok) this.sink.resolve(ctx.seq, value);
+    else this.sink.reject(ctx.seq, value);
+  }
+
+  /** flatMap: all outputs at once, or an inner source that streams them on request. */
+  private openOutputs(ctx: JobContext, value: unknown): void {
+    const seq = ctx.seq;
+    let outs: unknown[] | 'inner';
+    try {
+      outs = outputsOf(value);
+    } catch (error) {
+      this.inFlight.delete(seq);
+      return this.sink.reject(seq, error);
+    }
+    if (outs !== 'inner') {
+      this.inFlight.delete(seq);
+      this.asked?.delete(seq);
+      return this.sink.resolve(seq, outs);
+    }
+    let open = true;
+    const finish = (ok: boolean, payload: unknown) => {
+      if (!open || ctx.aborted) return;
+      open = false;
+      this.inners?.delete(seq);
+      this.inFlight.delete(seq);
+      if (ok) this.sink.resolve(seq, payload);
+      else this.sink.reject(seq, payload);
+    };
+    const inner = openInner(value, {
+      next: (v) => open && !ctx.aborted && this.sink.outputs(seq, [v]),
+      complete: () => finish(true, undefined),
+      error: (e) => finish(false, e),
+    });
+    const asked = this.asked?.get(seq);
+    if (asked !== undefined) this.asked!.delete(seq);
+    if (!open || ctx.aborted) return inner.close();
+    (this.inners ??= new Map()).set(seq, inner);
+    if (asked) inner.pull(asked);
+  }
+
+  request(seq: number, count: number): void {
+    const inner = this.inners?.get(seq);
+    if (inner) inner.pull(count);
+    else if (this.inFlight.has(seq)) (this.asked ??= new Map()).set(seq, (this.asked.get(seq) ?? 0) + count); // not open yet
   }
 
   cancel(seq: number, reason: unknown): void {
     const ctx = this.inFlight.get(seq);
     if (!ctx) return;
     this.inFlight.delete(seq);
+    this.asked?.delete(seq);
     ctx.abort(reason);
+    const inner = this.inners?.get(seq);
+    if (inner) {
+      this.inners!.delete(seq);
+      inner.close();
+    }
   }
 
-  async end(status: StageStatus): Promise<void> {
-    if (this.ended) return;
+  end(status: StageStatus): Promise<void> {
+    if (this.ended) return Promise.resolve();
     this.ended = true;
     const reason = new DOMException('The stage ended', 'AbortError');
     for (const ctx of this.inFlight.values()) ctx.abort(reason);
     this.inFlight.clear();
+    this.asked = undefined;
+    const inners = this.inners;
+    this.inners = undefined;
+    if (inners) for (const inner of inners.values()) inner.close();
+    return bounded(this.finish(status), this.endTimeout, () => new TaskTimeoutError(this.work.name, [], this.endTimeout, 'onEnd'));
+  }
+
+  private async finish(status: StageStatus): Promise<void> {
     try {
       await this.ready;
     } catch {
@@ -112,10 +231,37 @@ class InProcessLease implements WorkerLease {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+/** `promise`, or a rejection with `timeoutError()` after `ms`; the timer never keeps the process alive. */
+function bounded<T>(promise: Promise<T>, ms: number, timeoutError: () => unknown): Promise<T> {
+  if (ms === Infinity) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = unrefTimer(setTimeout(() => reject(timeoutError()), ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
-async function resolveWork(work: Work): Promise<(...args: any[]) => unknown> {
-  return isTaskRef(work) ? loadTask(work) : (work as (...args: any[]) => unknown);
+/** The `then` of a thenable, or undefined; throws what reading it throws. */
+function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const then = (value as PromiseLike<unknown>).then;
+  return typeof then === 'function' ? then : undefined;
+}
+
+/** A TaskRef that cannot be loaded fails as it does on a thread or process: a `WorkerFunctionError`, not an onStart failure. */
+async function resolveWork(work: Work): Promise<Fn> {
+  if (!isTaskRef(work)) return work as Fn;
+  try {
+    return await loadTask(work);
+  } catch (error) {
+    throw loadError(work, error);
+  }
 }

@@ -34,10 +34,22 @@ export interface ThreadSchedulerOptions {
    */
   cancelGrace?: number;
   /**
-   * Milliseconds a new worker has to load and answer before it counts as failed.
+   * Milliseconds a new worker has to load and answer, and then each stage's `onStart` on it has to
+   * finish, before it is terminated: a worker that does not start counts as failed; an `onStart`
+   * that does not finish fails its stage with a `TaskTimeoutError` (`phase: 'onStart'`). Up to
+   * 2³¹ − 1, or `Infinity` for no limit.
    * @default 30000
    */
   startTimeout?: number;
+  /**
+   * Milliseconds the end of a stage's subscription on a worker may take (an `onStart` still
+   * running, then `onEnd`) before the worker is terminated, so that a hung `onStart` or `onEnd`
+   * never keeps the process alive: the stage then fails with a `TaskTimeoutError`
+   * (`phase: 'onEnd'`) if it was completing, and other stages on that worker go on in a
+   * replacement. Up to 2³¹ − 1, or `Infinity` for no limit.
+   * @default 10000
+   */
+  endTimeout?: number;
   /**
    * Elements a worker may hold queued behind the batch in work, rounded up to whole batches (4
    * batches of 1, one batch of 4 or more), so that it never waits a round trip between two. Not
@@ -53,7 +65,7 @@ export interface ThreadSchedulerOptions {
   env?: Record<string, string | undefined>;
 }
 
-const KNOWN = ['workers', 'createWorker', 'cancelGrace', 'startTimeout', 'prefetch', 'resourceLimits', 'execArgv', 'env'] as const;
+const KNOWN = ['workers', 'createWorker', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'resourceLimits', 'execArgv', 'env'] as const;
 
 /**
  * Runs a stage's `fn` on a pool of worker threads (Node `worker_threads`, or Web Workers through

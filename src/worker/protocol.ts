@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import { describe } from '../errors.js';
 
 /** Worker → main: the runtime listens (sent once, first). */
 export const HELLO = 0;
@@ -43,6 +44,35 @@ export const RESULTS_RANGE = 12;
  */
 export const ENDING = 10;
 
+/**
+ * Main → worker: `[RECLAIM, lease, count]`: give back up to `count` queued jobs that have not
+ * started, the last sent first (an idle worker of the stage will run them).
+ */
+export const RECLAIM = 13;
+/** Worker → main: `[RECLAIMED, lease, seqs: number[]]`: these jobs were taken out of the queue, never started. */
+export const RECLAIMED = 14;
+/** Main → worker: `[PULL, lease, seq, count]`: the job's inner source may produce `count` more outputs (flatMap). */
+export const PULL = 15;
+/**
+ * Worker → main, from the worker's `exit` hook (after every result it held was sent):
+ * `[DYING, culprit, inWork]`. `culprit` is `[lease, seq]` for the call that was running when the
+ * worker ended itself (`process.exit`, an uncaught error thrown from it), `[lease, ON_START]` or
+ * `[lease, ON_END]` for those callbacks, or null; `inWork` lists `lease, seq` pairs of the calls
+ * still in work (awaiting), so that when none was running synchronously and one alone was
+ * awaiting, it is the one blamed.
+ */
+export const DYING = 16;
+/** In a DYING culprit: the lease's onStart was running. */
+export const ON_START = -1;
+/** In a DYING culprit: the lease's onEnd was running. */
+export const ON_END = -2;
+
+/**
+ * flatMap: outputs a job's lazy inner source may produce before the main side asks for more with
+ * PULL: enough to hide the round trip, small enough to bound what waits for a slow consumer.
+ */
+export const OUTPUT_WINDOW = 64;
+
 /** Result status: `payload` is fn's result. */
 export const R_OK = 0;
 /** Result status: `payload` is what fn threw, as a {@link WireError}. */
@@ -51,6 +81,15 @@ export const R_ERROR = 1;
 export const R_UNCLONEABLE = 2;
 /** Result status: a cancelled job (timed out, or its lease ended) has finally settled. */
 export const R_CANCELLED = 3;
+/** Result status (flatMap): `payload` is an array of outputs of a job whose inner source is still producing. */
+export const R_PART = 4;
+/**
+ * Not a result: the last entry of a RESULTS message when a call of the lease is in work (awaiting a
+ * promise, or streaming) as the message is sent, `[seq, R_RUNNING, undefined]`. A message without
+ * it says the lease has no call in work. If the worker then dies from outside (SIGKILL, a native
+ * crash), that call is the one that was running.
+ */
+export const R_RUNNING = 5;
 
 /** Which of a stage's callbacks a message is about. */
 export type WireRole = 'fn' | 'onStart' | 'onEnd';
@@ -88,8 +127,19 @@ export interface WireError {
 
 const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
 
-/** Makes what was thrown cloneable: class name, message, stack, the `cause` chain and own fields. */
+/**
+ * Makes what was thrown cloneable: class name, message, stack, the `cause` chain and own fields.
+ * Never throws, whatever was thrown (a revoked proxy, an object whose getters throw).
+ */
 export function toWireError(thrown: unknown, depth = 0): WireError {
+  try {
+    return wireError(thrown, depth);
+  } catch {
+    return { $wire: 'value', value: describe(thrown) };
+  }
+}
+
+function wireError(thrown: unknown, depth: number): WireError {
   if (!(thrown instanceof Error) && !isDomException(thrown)) {
     return { $wire: 'value', value: cloneable(thrown) ? thrown : String(thrown) };
   }

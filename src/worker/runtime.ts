@@ -1,26 +1,36 @@
 /**
  * The worker runtime: what runs inside a worker thread, a Web Worker or a child process, serving
  * the leases a pool sends it. One worker may serve several leases (stages, subscriptions) at once,
- * each with its own resources; within a lease, jobs run one at a time in the order sent.
+ * each with its own resources; within a lease, jobs run one at a time in the order sent (a flatMap
+ * job until its inner source has ended).
  * @internal
  * @module
  */
 import { JobContext } from '../core/job-context.js';
 import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { collectOutputs } from '../core/outputs.js';
+import { openInner, outputsOf, type Inner } from '../core/inner.js';
 import {
   CANCEL,
   CLOSE,
+  DYING,
   END,
   ENDED,
   ENDING,
   fromWireError,
   HELLO,
+  ON_END,
+  ON_START,
+  OUTPUT_WINDOW,
+  PULL,
   R_CANCELLED,
   R_ERROR,
   R_OK,
+  R_PART,
+  R_RUNNING,
   R_UNCLONEABLE,
+  RECLAIM,
+  RECLAIMED,
   RESULTS,
   RESULTS_RANGE,
   RUN,
@@ -52,6 +62,12 @@ export function isServing(): boolean {
   return (globalThis as Record<symbol, unknown>)[kServing] === true;
 }
 
+/**
+ * The call running synchronously right now (`[lease, seq]`, or `[lease, ON_START | ON_END]`): if
+ * the worker ends itself from inside it, that is the call to blame.
+ */
+let running: [number, number] | undefined;
+
 /** Starts the runtime on `port` and says hello; once per realm. */
 export function serve(port: WorkerPort): void {
   if (isServing()) return;
@@ -79,6 +95,14 @@ export function serve(port: WorkerPort): void {
         else post(port, [RESULTS, lease, message[2], R_CANCELLED, undefined]);
         return;
       }
+      case PULL:
+        leases.get(lease)?.pull(message[2] as number, message[3] as number);
+        return;
+      case RECLAIM: {
+        const run = leases.get(lease);
+        post(port, [RECLAIMED, lease, run ? run.reclaim(message[2] as number) : []]);
+        return;
+      }
       case END: {
         const run = leases.get(lease);
         leases.delete(lease);
@@ -94,6 +118,16 @@ export function serve(port: WorkerPort): void {
         return;
     }
   });
+  // A worker that ends itself (process.exit, an uncaught error) first sends what it finished, and
+  // which call it was in: the pool then fails that call alone and re-sends the others.
+  const proc = (globalThis as { process?: { on?: (event: string, listener: () => void) => void; versions?: { node?: string } } }).process;
+  if (typeof proc?.versions?.node === 'string' && typeof proc.on === 'function') {
+    proc.on('exit', () => {
+      const inWork: number[] = [];
+      for (const run of leases.values()) run.dying(inWork);
+      post(port, [DYING, running ?? null, inWork]);
+    });
+  }
   port.post([HELLO]);
 }
 
@@ -115,6 +149,15 @@ const enum State {
   Ended,
 }
 
+/** A flatMap job whose inner source is producing: the lease is busy with it until it ends. */
+interface Stream {
+  readonly ctx: JobContext;
+  inner: Inner | undefined;
+  /** Outputs not sent yet. */
+  part: unknown[];
+  open: boolean;
+}
+
 /** One lease in this worker: its functions, resources, queued jobs and results to send. */
 class LeaseRun {
   private state = State.Starting;
@@ -125,9 +168,10 @@ class LeaseRun {
   /** Queued jobs as flat triples `seq, value, elementIndex` from `head` on: no object per job. */
   private queue: unknown[] = [];
   private head = 0;
-  /** The call in work; others in `calls` were cancelled and are still running. */
+  /** The call in work (awaiting, or streaming); others in `calls` were cancelled and are still running. */
   private current: JobContext | undefined;
   private readonly calls = new Map<number, JobContext>();
+  private stream: Stream | undefined;
   /** Cancelled before they started: skipped when reached. */
   private skip: Set<number> | undefined;
   /** The RESULTS message being filled: `[RESULTS, lease, seq, status, payload, ...]`. */
@@ -135,6 +179,8 @@ class LeaseRun {
   private transfers: TransferListItem[] | undefined;
   /** Transfer lists by seq, for the one-by-one resend after a failed batch. */
   private transferBySeq: Map<number, TransferListItem[]> | undefined;
+  private pumping = false;
+  private partQueued = false;
   private readonly filter: boolean;
   private readonly each: boolean;
   private readonly flat: boolean;
@@ -166,7 +212,16 @@ class LeaseRun {
       role = 'onEnd';
       this.onEnd = this.work.onEnd && (await resolveWireFunction(this.work.onEnd));
       phase = role = 'onStart';
-      if (onStart) this.resources = await onStart({ workerInfo: this.info, stage: this.work.name });
+      if (onStart) {
+        running = [this.id, ON_START];
+        let made: unknown;
+        try {
+          made = onStart({ workerInfo: this.info, stage: this.work.name });
+        } finally {
+          running = undefined;
+        }
+        this.resources = await made;
+      }
     } catch (error) {
       if (this.state === State.Starting) this.state = State.Failed;
       this.queue = [];
@@ -195,67 +250,78 @@ class LeaseRun {
 
   /** Runs queued jobs one at a time: synchronous results are batched, sent when it has to wait. */
   private pump(): void {
-    const fn = this.fn!;
-    while (!this.current && this.head < this.queue.length && this.state === State.Running) {
-      const seq = this.queue[this.head] as number;
-      const value = this.queue[this.head + 1];
-      const wired = this.queue[this.head + 2] as number | number[];
-      const index = typeof wired === 'number' ? [wired] : wired; // the pool sends a one-level index as a number
-      this.queue[this.head + 1] = undefined; // let the value go once it is ours
-      this.head += 3;
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      } else if (this.head >= 768 && this.head * 2 >= this.queue.length) {
-        // A lease kept fed (prefetch) may never drain: drop the consumed half now and then.
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
+    if (this.pumping) return; // a job that ended inside the loop: the loop goes on by itself
+    this.pumping = true;
+    try {
+      const fn = this.fn!;
+      while (!this.current && this.head < this.queue.length && this.state === State.Running) {
+        const seq = this.queue[this.head] as number;
+        const value = this.queue[this.head + 1];
+        const wired = this.queue[this.head + 2] as number | number[];
+        const index = typeof wired === 'number' ? [wired] : wired; // the pool sends a one-level index as a number
+        this.queue[this.head + 1] = undefined; // let the value go once it is ours
+        this.head += 3;
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        } else if (this.head >= 768 && this.head * 2 >= this.queue.length) {
+          // A lease kept fed (prefetch) may never drain: drop the consumed half now and then.
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
+        const ctx = new JobContext(this.resources, this.info, index, seq);
+        this.calls.set(seq, ctx);
+        let result: unknown;
+        let then: PromiseLike<unknown>['then'] | undefined;
+        running = [this.id, seq];
+        try {
+          result = fn(value, ctx);
+          then = thenOf(result);
+        } catch (error) {
+          running = undefined;
+          this.finish(ctx, false, error);
+          continue;
+        }
+        running = undefined;
+        if (then) {
+          this.current = ctx;
+          this.flush(); // results so far go now, not after this call
+          try {
+            then.call(
+              result,
+              (v: unknown) => this.settled(ctx, true, v),
+              (e: unknown) => this.settled(ctx, false, e),
+            );
+          } catch (error) {
+            this.settled(ctx, false, error);
+          }
+          continue;
+        }
+        if (this.flat) this.openOutputs(ctx, result);
+        else this.finish(ctx, true, result);
       }
-      if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
-      const ctx = new JobContext(this.resources, this.info, index, seq);
-      this.calls.set(seq, ctx);
-      let result: unknown;
-      try {
-        result = fn(value, ctx);
-        if (this.flat) result = collectOutputs(result);
-      } catch (error) {
-        this.finish(ctx, false, error);
-        continue;
-      }
-      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-        this.current = ctx;
-        this.flush(); // results so far go now, not after this call
-        (result as PromiseLike<unknown>).then(
-          (v) => this.settled(ctx, true, v),
-          (e) => this.settled(ctx, false, e),
-        );
-        return;
-      }
-      this.finish(ctx, true, result);
+    } finally {
+      this.pumping = false;
     }
     this.flush();
   }
 
+  /** A call that returned a promise settled. */
   private settled(ctx: JobContext, ok: boolean, value: unknown): void {
-    if (ok && this.flat && !Array.isArray(value) && !ctx.aborted) {
-      // a Promise resolved to something to drain (an iterable, an observable ...)
-      let outs: unknown[] | Promise<unknown[]>;
-      try {
-        outs = collectOutputs(value);
-      } catch (error) {
-        return this.settled(ctx, false, error);
-      }
-      if (!Array.isArray(outs)) {
-        outs.then(
-          (v) => this.settled(ctx, true, v),
-          (e) => this.settled(ctx, false, e),
-        );
-        return;
-      }
-      value = outs;
+    if (ctx.settled) return; // a thenable may call back twice: only its first answer counts
+    if (ok && this.flat && !ctx.aborted) {
+      ctx.settled = true;
+      this.openOutputs(ctx, value);
+    } else {
+      this.finish(ctx, ok, value);
     }
-    this.finish(ctx, ok, value);
-    if (this.current === ctx) {
+    this.next(ctx);
+  }
+
+  /** The call `ctx` no longer holds the lease: the next job may start. */
+  private next(ctx: JobContext): void {
+    if (this.current === ctx && !(this.stream && this.stream.ctx === ctx)) {
       this.current = undefined;
       this.pump();
     } else {
@@ -263,8 +329,81 @@ class LeaseRun {
     }
   }
 
+  /** flatMap: all outputs at once, or an inner source streamed within the window the pool allows. */
+  private openOutputs(ctx: JobContext, value: unknown): void {
+    let outs: unknown[] | 'inner';
+    try {
+      outs = outputsOf(value);
+    } catch (error) {
+      return this.finish(ctx, false, error);
+    }
+    if (outs !== 'inner') return this.finish(ctx, true, outs);
+    const stream: Stream = { ctx, inner: undefined, part: [], open: true };
+    this.stream = stream;
+    this.current = ctx;
+    running = [this.id, ctx.seq];
+    try {
+      stream.inner = openInner(value, {
+        next: (v) => {
+          if (!stream.open) return;
+          stream.part.push(v);
+          this.queuePart();
+        },
+        complete: () => this.streamEnded(stream, true, undefined),
+        error: (e) => this.streamEnded(stream, false, e),
+      });
+      if (stream.open) stream.inner.pull(OUTPUT_WINDOW);
+    } finally {
+      running = undefined;
+    }
+  }
+
+  /** Outputs streamed in one turn go in one message. */
+  private queuePart(): void {
+    if (this.partQueued) return;
+    this.partQueued = true;
+    queueMicrotask(() => {
+      this.partQueued = false;
+      const stream = this.stream;
+      if (!stream || !stream.open || stream.part.length === 0) return;
+      this.outbox.push(stream.ctx.seq, R_PART, stream.part);
+      stream.part = [];
+      this.flush();
+    });
+  }
+
+  private streamEnded(stream: Stream, ok: boolean, value: unknown): void {
+    if (!stream.open) return;
+    stream.open = false;
+    if (this.stream === stream) this.stream = undefined;
+    const ctx = stream.ctx;
+    if (ok) this.finish(ctx, true, stream.part);
+    else {
+      // What it produced before failing goes first: the stage may still emit it.
+      if (stream.part.length > 0 && !ctx.aborted) this.outbox.push(ctx.seq, R_PART, stream.part);
+      this.finish(ctx, false, value);
+    }
+    if (this.current === ctx) {
+      this.current = undefined;
+      this.pump();
+    }
+  }
+
+  /** flatMap: the pool lets the streaming job produce `count` more outputs. */
+  pull(seq: number, count: number): void {
+    const stream = this.stream;
+    if (!stream || stream.ctx.seq !== seq || !stream.open) return;
+    running = [this.id, seq];
+    try {
+      stream.inner!.pull(count);
+    } finally {
+      running = undefined;
+    }
+  }
+
   /** Puts a call's result in the outbox. */
   private finish(ctx: JobContext, ok: boolean, value: unknown): void {
+    ctx.settled = true;
     this.calls.delete(ctx.seq);
     if (ctx.aborted) {
       this.outbox.push(ctx.seq, R_CANCELLED, undefined); // the pool only needs to know it stopped
@@ -287,9 +426,17 @@ class LeaseRun {
     this.outbox.push(ctx.seq, R_OK, value);
   }
 
+  /** The call in work as of the last message sent (see R_RUNNING). */
+  private said: number | undefined;
+
   private flush(): void {
     const message = this.outbox;
-    if (message.length === 2) return;
+    const current = this.current && !this.current.aborted ? this.current.seq : undefined;
+    if (message.length === 2 && current === this.said) return;
+    // Which call is in work goes with what was finished: if the worker is killed from outside, the
+    // pool knows which call was running (one message, not one more, in the usual case).
+    if (current !== undefined) message.push(current, R_RUNNING, undefined);
+    this.said = current;
     const transfers = this.transfers;
     const bySeq = this.transferBySeq;
     this.outbox = [RESULTS, this.id];
@@ -303,6 +450,10 @@ class LeaseRun {
     }
     for (let i = 2; i < message.length; i += 3) {
       const seq = message[i] as number;
+      if (message[i + 1] === R_RUNNING) {
+        post(this.port, [RESULTS, this.id, seq, R_RUNNING, undefined]);
+        continue;
+      }
       try {
         this.port.post([RESULTS, this.id, seq, message[i + 1], message[i + 2]], bySeq?.get(seq));
       } catch (error) {
@@ -314,11 +465,19 @@ class LeaseRun {
   cancel(seq: number, reason: unknown): void {
     const ctx = this.calls.get(seq);
     if (ctx) {
-      ctx.abort(reason); // it reports R_CANCELLED when it finally settles
+      ctx.abort(reason); // an awaited call reports R_CANCELLED when it finally settles
+      const stream = this.stream;
+      if (stream && stream.ctx === ctx) {
+        // A streaming inner stops now: there is no later settle to wait for.
+        stream.open = false;
+        this.stream = undefined;
+        stream.inner?.close();
+        this.finish(ctx, true, undefined);
+      }
       if (this.current === ctx) {
         this.current = undefined; // the stage has moved on: so does the lease
         this.pump();
-      }
+      } else this.flush();
       return;
     }
     for (let i = this.head; i < this.queue.length; i += 3) {
@@ -332,12 +491,46 @@ class LeaseRun {
     this.flush();
   }
 
+  /** Takes up to `count` queued jobs that have not started out of the queue, the last first. */
+  reclaim(count: number): number[] {
+    const seqs: number[] = [];
+    let end = this.queue.length;
+    while (seqs.length < count && end - 3 >= this.head) {
+      const seq = this.queue[end - 3] as number;
+      end -= 3;
+      if (this.skip?.delete(seq)) continue; // cancelled already, and answered
+      seqs.push(seq);
+    }
+    this.queue.length = end;
+    return seqs;
+  }
+
+  /** The worker is exiting: what it finished goes now, and the calls still in work are listed. */
+  dying(inWork: number[]): void {
+    const stream = this.stream;
+    if (stream && stream.open && stream.part.length > 0) {
+      this.outbox.push(stream.ctx.seq, R_PART, stream.part);
+      stream.part = [];
+    }
+    this.flush();
+    for (const [seq, ctx] of this.calls) if (!ctx.aborted) inWork.push(this.id, seq);
+  }
+
   async end(status: StageStatus): Promise<void> {
     const was = this.state;
     this.state = State.Ended;
     this.queue = [];
     this.head = 0;
     this.current = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream) {
+      stream.open = false;
+      stream.inner?.close();
+      this.calls.delete(stream.ctx.seq);
+      stream.ctx.abort(new DOMException('The stage ended', 'AbortError'));
+      this.outbox.push(stream.ctx.seq, R_CANCELLED, undefined);
+    }
     const reason = new DOMException('The stage ended', 'AbortError');
     for (const ctx of this.calls.values()) ctx.abort(reason);
     this.flush();
@@ -347,13 +540,27 @@ class LeaseRun {
     const started = was === State.Running || (was === State.Starting && (await this.start()));
     if (started && this.onEnd) {
       try {
-        await this.onEnd({ resources: this.resources, workerInfo: this.info, stage: this.work.name, stageStatus: status });
+        running = [this.id, ON_END];
+        let ending: unknown;
+        try {
+          ending = this.onEnd({ resources: this.resources, workerInfo: this.info, stage: this.work.name, stageStatus: status });
+        } finally {
+          running = undefined;
+        }
+        await ending;
       } catch (e) {
         error = toWireError(e);
       }
     }
     post(this.port, [ENDED, this.id, error]);
   }
+}
+
+/** The `then` of a thenable, or undefined; throws what reading it throws. */
+function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const then = (value as PromiseLike<unknown>).then;
+  return typeof then === 'function' ? then : undefined;
 }
 
 /**

@@ -100,6 +100,12 @@ export function lateScheduler(): { scheduler: Scheduler; set(real: Scheduler): v
       get prefetch() {
         return get().prefetch;
       },
+      get size() {
+        return get().size;
+      },
+      get outputWindow() {
+        return get().outputWindow;
+      },
       lease: (work, info, sink) => get().lease(work, info, sink),
       close: () => (real ? real.close() : Promise.resolve()),
     },

@@ -65,8 +65,15 @@ describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
       expect(crash.signal).toBeNull();
       expect(crash.elementIndex).toEqual([3]);
       expect([0, 1]).toContain(crash.workerId);
-      // The lease stayed usable: its onStart ran again in the replacement.
-      expect(bus.of('onStart')).toHaveLength(3);
+    });
+
+    it('moves a lease that still holds work to a replacement, where its onStart runs again', async () => {
+      // One lease: it holds the batch [0..3] in work and [4..7] queued behind it when 3 exits.
+      const out = await lastValueFrom(
+        from(items).pipe(mapParallel(t.exitOnce, { workers: 1, scheduler, batchSize: 4, onStart: t.open, onError: () => -1 }), toArray()),
+      );
+      expect(out.sort((a, b) => a - b)).toEqual([-1, 0, 1, 2, 4, 5, 6, 7]);
+      expect(bus.of('onStart')).toHaveLength(2);
     });
 
     it('without retries or onError, fails the stream with that WorkerCrashedError', async () => {

@@ -8,6 +8,7 @@ import {
   fromIterable,
   mapParallel,
   ordered,
+  OrderingError,
   StageError,
   syncScheduler,
   type Context,
@@ -145,9 +146,12 @@ describe('ordered()', () => {
     expect((await result).values).toEqual([0, 1, 2]);
   });
 
-  it('passes a plain Observable through unchanged', async () => {
+  it('fails at subscribe with an OrderingError over a plain Observable (nothing to reorder)', async () => {
     const source = interval(1).pipe(take(3));
-    expect(await all(source.pipe(ordered()))).toEqual([0, 1, 2]);
+    const { result } = record(source.pipe(ordered()));
+    const { error, values } = await result;
+    expect(error).toBeInstanceOf(OrderingError);
+    expect(values).toEqual([]);
   });
 
   it('stops at a plain RxJS operator: order is restored from there on', async () => {

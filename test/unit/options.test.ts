@@ -21,8 +21,8 @@ const bad: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['maxsize', { maxsize: -1 }, 'an integer ≥ 0', /got `-1`/],
   ['scheduler', { scheduler: 'threads' }, "a Scheduler or one of 'task', 'thread', 'process', 'sync'", /`"threads"`/],
   ['ordered', { ordered: 'yes' }, 'a boolean', /`"yes"`/],
-  ['timeout', { timeout: 0 }, 'a finite number of milliseconds > 0', /`0`/],
-  ['timeout', { timeout: Infinity }, 'a finite number of milliseconds > 0', /Infinity/],
+  ['timeout', { timeout: 0 }, 'a number of milliseconds > 0 and ≤ 2147483647 (the most a timer can hold), or Infinity for none', /`0`/],
+  ['timeout', { timeout: 2 ** 31 }, 'a number of milliseconds > 0 and ≤ 2147483647 (the most a timer can hold), or Infinity for none', /2147483648/],
   ['onError', { onError: 'ignore' }, "'throw', 'skip' or a function (err, value, ctx) => replacement", /`"ignore"`/],
   ['retries', { retries: -2 }, 'an integer ≥ 0', /`-2`/],
   ['onStart', { onStart: 42 }, 'a function or a task() reference', /`42`/],
@@ -70,7 +70,7 @@ describe('option validation, when the operator is called', () => {
 
   it('documents its defaults in one frozen object', () => {
     expect(Object.isFrozen(STAGE_DEFAULTS)).toBe(true);
-    expect(STAGE_DEFAULTS).toMatchObject({ workers: 1, scheduler: 'task', ordered: false, onError: 'throw', retries: 0, batchSize: 1, overflow: 'buffer' });
+    expect(STAGE_DEFAULTS).toMatchObject({ workers: undefined, scheduler: 'task', ordered: false, onError: 'throw', retries: 0, batchSize: 1, overflow: 'buffer' });
   });
 
   it('starts nothing when the operator is called, only on subscribe', () => {

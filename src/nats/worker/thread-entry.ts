@@ -9,10 +9,13 @@ import { importModule } from '../../internal/import-module.js';
 import type { StageStatus } from '../../core/context.js';
 import { serve, type WorkerPort } from '../../worker/runtime.js';
 import {
-  CANCEL,
   CLOSE,
   END,
   ENDED,
+  R_PART,
+  R_RUNNING,
+  RECLAIM,
+  RECLAIMED,
   RESULTS,
   RESULTS_RANGE,
   RUN,
@@ -43,7 +46,7 @@ const data = workerData as Data;
 interface Track {
   started: boolean;
   ending: boolean;
-  /** Jobs sent and not answered, in the order sent: the first one of a started lease is in work. */
+  /** Jobs sent and not answered (nor given back). */
   readonly outstanding: Set<number>;
 }
 const leases = new Map<number, Track>();
@@ -85,7 +88,15 @@ function observe(message: unknown[]): void {
       if (ending && leases.size === 0) deliver([CLOSE]);
       return;
     case RESULTS:
-      if (track) for (let i = 2; i < message.length; i += 3) track.outstanding.delete(message[i] as number);
+      if (track) {
+        for (let i = 2; i < message.length; i += 3) {
+          const status = message[i + 1];
+          if (status !== R_RUNNING && status !== R_PART) track.outstanding.delete(message[i] as number); // the others are final
+        }
+      }
+      break;
+    case RECLAIMED:
+      if (track) for (const seq of message[2] as number[]) track.outstanding.delete(seq);
       break;
     case RESULTS_RANGE:
       if (track) for (let i = 3; i < message.length; i++) track.outstanding.delete((message[2] as number) + i - 3);
@@ -129,22 +140,12 @@ function inbound(message: unknown[]): void {
 }
 
 /**
- * Drain: every job not started is cancelled (the producer sends it again elsewhere); the one in
- * work of each lease finishes. Reports once nothing is left in work.
+ * Drain: every job not started is given back (RECLAIM, as the pool asks for an idle worker: the
+ * stage sends it elsewhere); the calls in work finish. Reports once nothing is left in work.
  */
 function drain(): void {
   draining = true;
-  const reason = toWireError(new DOMException('The worker is draining', 'AbortError'));
-  for (const [lease, track] of leases) {
-    let first = track.started;
-    for (const seq of [...track.outstanding]) {
-      if (first) {
-        first = false; // a started lease runs its jobs in order: the first unanswered one is in work
-        continue;
-      }
-      deliver([CANCEL, lease, seq, reason]);
-    }
-  }
+  for (const [lease, track] of leases) if (!track.ending && track.outstanding.size > 0) deliver([RECLAIM, lease, track.outstanding.size]);
   checkDrained();
 }
 

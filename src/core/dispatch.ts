@@ -1,0 +1,341 @@
+/**
+ * The stage's workers: opening its leases, handing waiting elements to them (batches, prefetch,
+ * partitions), taking queued work back from a busy worker for an idle one, timeouts, and freeing a
+ * worker when its element is done.
+ * @internal
+ * @module
+ */
+import { Ring } from '../backpressure/ring.js';
+import { isParallelError, StageError, TaskTimeoutError } from '../errors.js';
+import type { Job, LeaseSink, Scheduler } from '../schedulers/scheduler.js';
+import { AutoBatch } from './auto-batch.js';
+import type { Element, Slot } from './element.js';
+import { FifoQueue, KeyedQueue, type WaitQueue } from './wait-queue.js';
+import { State } from './element.js';
+import type { StageRun } from './stage.js';
+
+/**
+ * How long a worker's queue may stand still (no job finished) while another worker of the stage
+ * idles, before the idle one takes some of it back. Long enough that a stream of short elements
+ * never pays for the round trip; short next to the elements it is meant for.
+ */
+const STEAL_AFTER_MS = 1;
+
+export class Dispatcher {
+  readonly slots: Slot[] = [];
+  /** Ready slots with room for more jobs. */
+  private readonly open: Slot[] = [];
+  readonly queue: WaitQueue;
+  inWork = 0;
+  /** Elements a slot may hold queued behind its batch in work: the scheduler's prefetch (0 with a timeout). */
+  private readonly prefetch: number;
+  /** Jobs one slot may hold, a batch in work and those queued behind it: see {@link capacityFor}. */
+  slotCap = 1;
+  /** Slots not ready yet: until they are, nobody prefetches (the work may be theirs in a moment). */
+  private starting = 0;
+  /** In-process serial execution (sync scheduler): one element in work at a time. */
+  private readonly serial: boolean;
+  private readonly batch: AutoBatch | number = 1;
+  private readonly canReclaim: boolean;
+  private dispatching = false;
+  private again = false;
+  private stealTimer: ReturnType<typeof setTimeout> | undefined;
+  slotsOpen = 0;
+
+  constructor(
+    private readonly run: StageRun,
+    scheduler: Scheduler,
+  ) {
+    const o = run.o;
+    this.queue = o.partitionBy ? new KeyedQueue() : new FifoQueue();
+    this.serial = scheduler.kind === 'sync';
+    // A remote worker with batches queued behind the one in work never waits for a round trip.
+    // Not with a timeout, which must measure the call alone, not its wait in the worker's queue.
+    this.prefetch = o.timeout === undefined ? (scheduler.prefetch ?? 0) : 0;
+    if (scheduler.batching && o.batchSize !== 1) this.batch = o.batchSize === 'auto' ? new AutoBatch() : o.batchSize;
+    this.slotCap = this.capacityFor(this.batchLimit());
+    this.canReclaim = this.slotCap > 1;
+  }
+
+  // ---- leases -----------------------------------------------------------------------------
+
+  openSlots(scheduler: Scheduler, makeSink: (slot: Slot) => LeaseSink): void {
+    const run = this.run;
+    const work = { name: run.o.name, mode: run.mode, fn: run.fn, onStart: run.o.onStart, onEnd: run.o.onEnd };
+    for (let index = 0; index < run.workers; index++) {
+      const slot: Slot = {
+        index,
+        lease: undefined!,
+        ready: false,
+        busy: 0,
+        listed: false,
+        reclaiming: false,
+        progressAt: 0,
+        batches: typeof this.batch === 'number' ? undefined : new Ring(),
+        lastDone: 0,
+        ending: undefined,
+      };
+      this.slots.push(slot);
+      this.slotsOpen++;
+      this.starting++;
+      slot.lease = scheduler.lease(work, { index, workers: run.workers }, makeSink(slot));
+      if (slot.lease.readyNow) {
+        this.becameReady(slot);
+        continue;
+      }
+      slot.lease.ready.then(
+        () => {
+          this.becameReady(slot);
+          this.dispatch();
+          run.endIdleSlots();
+        },
+        (error) => run.fail(isParallelError(error) ? error : new StageError(run.o.name, 'onStart', undefined, error)),
+      );
+    }
+  }
+
+  private becameReady(slot: Slot): void {
+    this.starting--;
+    if (this.run.state > State.Completing || slot.ending) return;
+    slot.ready = true;
+    slot.listed = true;
+    this.open.push(slot);
+  }
+
+  batchLimit(): number {
+    return typeof this.batch === 'number' ? this.batch : this.batch.size;
+  }
+
+  /**
+   * A batch in work and, behind it, `prefetch` elements rounded up to whole batches: 4 batches of 1
+   * by default, or one batch of 256. One queued batch is all a large batch needs to hide the round
+   * trip, and more would only hold more elements in flight (and in the garbage collector's way).
+   */
+  private capacityFor(batch: number): number {
+    return batch * (1 + Math.ceil(this.prefetch / batch));
+  }
+
+  /** The open slot with the fewest jobs, so work spreads over workers before it queues in one. */
+  private pickSlot(): Slot {
+    const open = this.open;
+    let best = 0;
+    for (let i = 1; i < open.length; i++) if (open[i].busy < open[best].busy) best = i;
+    return open[best];
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------
+
+  /** Hands waiting elements to workers with room. Re-entrant calls (sync scheduler) loop instead of nesting. */
+  dispatch(): void {
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
+    this.dispatching = true;
+    const run = this.run;
+    try {
+      do {
+        this.again = false;
+        while (this.queue.dispatchable > 0 && this.open.length > 0 && run.state === State.Running) {
+          if (this.serial && this.inWork > 0) break;
+          const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
+          const batch = this.batchLimit();
+          // While some worker of the stage is still starting, none takes more than a batch: the rest
+          // may be the starting worker's in a moment (an idle worker never waits behind a busy one).
+          const cap = this.starting > 0 ? batch : this.slotCap;
+          const room = cap - slot.busy;
+          if (room <= 0) {
+            if (slot.busy < this.slotCap) break; // the least busy slot is full for now: so are the others
+            this.unlist(slot); // the automatic batch shrank below what this slot holds
+            continue;
+          }
+          const n = Math.min(batch, room, this.queue.dispatchable);
+          // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one,
+          // or, once upstream is done, for room for all that is left (not one job per freed place).
+          if (n < batch && slot.busy > 0 && (!run.intake.done || n < this.queue.length)) break;
+          const jobs: Job[] = new Array(n);
+          for (let i = 0; i < n; i++) jobs[i] = this.start(this.queue.shift()!, slot);
+          if (slot.busy === 0) slot.progressAt = performance.now();
+          slot.busy += n;
+          this.inWork += n;
+          if (slot.busy >= this.slotCap) this.unlist(slot);
+          slot.batches?.push({ sentAt: performance.now(), remaining: n });
+          slot.lease.run(jobs);
+        }
+      } while (this.again);
+    } finally {
+      this.dispatching = false;
+    }
+    // flatMap: an element just sent may stream as soon as its inner source is open.
+    if (run.mode === 'flat' && this.inWork > 0 && !run.delivering) run.emitter.flush();
+    if (this.canReclaim && this.queue.dispatchable === 0 && run.state === State.Running) this.steal();
+  }
+
+  /** An element goes to `slot`. */
+  private start(el: Element, slot: Slot): Element {
+    const run = this.run;
+    el.slot = slot;
+    el.attempts++;
+    if (el.at !== undefined) el.at = run.probe!.started(1, el.at);
+    if (run.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, run.o.timeout, el);
+    if (run.mode === 'flat') run.emitter.producing(el);
+    return el;
+  }
+
+  /** The element left its worker (settled, failed, timed out or reclaimed): free the worker when its batch is done. */
+  release(el: Element): void {
+    const slot = el.slot!;
+    el.slot = undefined;
+    if (el.timer !== undefined) {
+      clearTimeout(el.timer);
+      el.timer = undefined;
+    }
+    const run = this.run;
+    if (el.at !== undefined) el.at = run.probe!.finished(el.at); // a retried element's queue wait starts here
+    if (run.mode === 'flat') run.emitter.stopped(el);
+    this.queue.done(el);
+    this.inWork--;
+    slot.busy--;
+    if (this.canReclaim) slot.progressAt = performance.now();
+    if (slot.batches) this.adaptBatch(slot);
+    if (slot.listed || slot.ending || run.state > State.Completing || slot.busy >= this.slotCap || !slot.ready) return;
+    slot.listed = true;
+    this.open.push(slot);
+  }
+
+  private unlist(slot: Slot): void {
+    slot.listed = false;
+    // Swap-remove: splice() allocates an array per call, and this runs once per dispatch.
+    const i = this.open.indexOf(slot);
+    if (i < 0) return;
+    const last = this.open.pop()!;
+    if (i < this.open.length) this.open[i] = last;
+  }
+
+  /** Closes a slot to new work (it is ending). */
+  close(slot: Slot): void {
+    if (slot.listed) this.unlist(slot);
+  }
+
+  /** Every open slot, for the end of the stage. */
+  closeAll(): void {
+    for (const slot of this.open) slot.listed = false;
+    this.open.length = 0;
+    clearTimeout(this.stealTimer);
+    this.stealTimer = undefined;
+  }
+
+  /** Open slots with nothing to do (to end once upstream is done). */
+  idleSlots(): Slot[] {
+    return this.open.filter((slot) => slot.busy === 0);
+  }
+
+  /** Automatic batching: a batch's own run time is from when it was sent or the previous one finished. */
+  private adaptBatch(slot: Slot): void {
+    const head = slot.batches!.peek();
+    if (!head || --head.remaining > 0) return;
+    slot.batches!.shift();
+    const now = performance.now();
+    const auto = this.batch as AutoBatch;
+    auto.record(now - Math.max(head.sentAt, slot.lastDone));
+    slot.lastDone = now;
+    const cap = this.capacityFor(auto.size);
+    if (cap === this.slotCap) return;
+    this.slotCap = cap;
+    this.run.intake.topUp(); // the credit bound moved: a larger batch needs more items to fill it
+  }
+
+  // ---- retries and work given back ----------------------------------------------------------
+
+  /** An element goes back to the front of the queue (a retry, or work given back). */
+  requeue(el: Element): void {
+    this.queue.unshift(el);
+  }
+
+  /**
+   * Fairness: an element never waits in one worker's queue while another worker of the stage is
+   * idle. When nothing is left to hand out and a ready worker is idle, ask a worker whose queue has
+   * not moved for {@link STEAL_AFTER_MS} for some of its queued jobs back.
+   */
+  private steal(): void {
+    let idle = 0;
+    for (const slot of this.open) if (slot.busy === 0) idle++;
+    if (idle === 0) return;
+    const now = performance.now();
+    let wake = Infinity;
+    for (const victim of this.slots) {
+      if (idle === 0) break;
+      if (victim.busy < 2 || victim.reclaiming || victim.ending || !victim.lease.reclaim) continue;
+      const still = now - victim.progressAt;
+      if (still < STEAL_AFTER_MS) {
+        wake = Math.min(wake, STEAL_AFTER_MS - still);
+        continue;
+      }
+      victim.reclaiming = true;
+      idle--;
+      victim.lease.reclaim(Math.ceil((victim.busy - 1) / 2));
+    }
+    if (wake < Infinity && this.stealTimer === undefined) {
+      this.stealTimer = setTimeout(() => {
+        this.stealTimer = undefined;
+        if (this.queue.dispatchable === 0 && this.run.state === State.Running) this.steal();
+      }, wake + 0.5);
+      (this.stealTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** A lease gave back jobs it had not started: they go to the front of the queue, in order. */
+  reclaimed(slot: Slot, seqs: readonly number[]): void {
+    slot.reclaiming = false;
+    const run = this.run;
+    const back: Element[] = [];
+    for (const seq of seqs) {
+      const el = run.elements.get(seq);
+      if (!el || el.slot !== slot) continue;
+      this.release(el);
+      el.attempts--; // it never ran
+      back.push(el);
+    }
+    back.sort((a, b) => b.seq - a.seq);
+    for (const el of back) this.requeue(el);
+  }
+
+  /** Jobs sent again to a replacement worker: a new attempt, timed from now. */
+  resent(slot: Slot, seqs: readonly number[]): void {
+    const timeout = this.run.o.timeout;
+    if (timeout === undefined) return;
+    for (const seq of seqs) {
+      const el = this.run.elements.get(seq);
+      if (!el || el.slot !== slot) continue;
+      clearTimeout(el.timer);
+      el.timer = setTimeout(this.onTimeout, timeout, el);
+    }
+  }
+
+  // ---- timeouts ---------------------------------------------------------------------------
+
+  private readonly onTimeout = (el: Element): void => {
+    el.timer = undefined;
+    const run = this.run;
+    if (!el.slot || run.state !== State.Running) return;
+    const error = new TaskTimeoutError(run.o.name, el.elementIndex, run.o.timeout!);
+    run.probe?.timedOut();
+    el.slot.lease.cancel(el.seq, error);
+    this.release(el);
+    run.failed(el, error);
+    this.dispatch();
+    run.endIdleSlots();
+  };
+
+  /** Stops every element's timer (the stage is ending). */
+  stopTimers(): void {
+    for (const el of this.run.elements.values()) {
+      if (el.timer !== undefined) {
+        clearTimeout(el.timer);
+        el.timer = undefined;
+      }
+    }
+    clearTimeout(this.stealTimer);
+    this.stealTimer = undefined;
+  }
+}

@@ -58,15 +58,59 @@ export interface WorkerLike {
   on?(event: string, listener: (...args: any[]) => void): unknown;
 }
 
+/** The worker entry files in dist/esm/worker, one per Node transport. */
+type EntryFile = 'node-thread-entry.cjs' | 'node-process-entry.cjs';
+
 /**
  * The URL of one of the worker entry files in dist/esm/worker: each is the runtime bundled into one
  * CommonJS file by scripts/build.mjs, which a new thread loads in about the time a bare thread takes,
  * ~20 ms sooner than the dozen ES modules it is built from (`node bench/entry-load.mjs`).
+ * Undefined when this module's own URL is unknown (a bundle in which `import.meta` is empty).
  */
-function entryUrl(file: string): URL {
+function entryUrl(file: EntryFile): URL | undefined {
+  if (typeof moduleUrl !== 'string' || !moduleUrl.startsWith('file:')) return undefined;
   // The CommonJS build launches the same entry: one runtime, whichever build started the pool.
   const base = moduleUrl.replace(/\/cjs\/internal\/module-url\.js$/, '/esm/internal/module-url.js');
   return new URL(`../worker/${file}`, base);
+}
+
+/** Entries found on disk already, by href: one look per file, not one per worker started. */
+const entriesFound = new Set<string>();
+
+/**
+ * The file a Node thread or process starts on: `workerEntry` when the app gives one, else the
+ * library's own. When it is not there — the usual case of an app bundled with rxjs-parallel inside,
+ * where the library's files are no longer beside its code — fails with an InvalidOptionError naming
+ * `workerEntry` and the two fixes, before any worker is started (so that no thread or process
+ * prints a `Cannot find module` of its own, once per start attempt). A configuration error: the
+ * pool fails the stage at once instead of retrying.
+ */
+async function locateEntry(file: EntryFile, workerEntry: string | URL | undefined, scheduler: string): Promise<URL> {
+  const url: any = await importModule('node:url');
+  const entry =
+    workerEntry === undefined
+      ? entryUrl(file)
+      : workerEntry instanceof URL || workerEntry.startsWith('file:')
+        ? new URL(workerEntry)
+        : url.pathToFileURL(workerEntry);
+  if (entry !== undefined && entriesFound.has(entry.href)) return entry;
+  const fs: any = await importModule('node:fs');
+  const path: string | undefined = entry && url.fileURLToPath(entry);
+  if (path !== undefined && fs.existsSync(path)) {
+    entriesFound.add(entry!.href);
+    return entry!;
+  }
+  if (workerEntry !== undefined) {
+    throw new InvalidOptionError('workerEntry', `the location of a copy of rxjs-parallel's ${file} (there is no file at ${path})`, workerEntry);
+  }
+  const where = path === undefined ? 'cannot be found: this module has no file URL (import.meta is empty in a bundle)' : `is not at ${path}`;
+  throw new InvalidOptionError(
+    'workerEntry',
+    `given: rxjs-parallel's worker entry ${file} ${where}. A bundled app either keeps rxjs-parallel out of the bundle ` +
+      `(esbuild --external:rxjs-parallel, webpack externals) and installs it where the bundle runs, or copies ` +
+      `rxjs-parallel/worker/${file} beside the bundle and passes its path as ${scheduler}({ workerEntry }) (see docs/bundling.md)`,
+    undefined,
+  );
 }
 
 let threads: Promise<any> | undefined;
@@ -98,14 +142,17 @@ export interface NodeThreadOptions {
   resourceLimits?: object;
   execArgv?: string[];
   env?: object;
+  /** The entry file, when not the library's own (a bundled app). */
+  workerEntry?: string | URL;
 }
 
-/** A Node worker thread running the library's own entry file. */
+/** A Node worker thread running the library's own entry file (or the app's copy of it). */
 export function nodeThread(options: NodeThreadOptions): Spawn {
   return async (events) => {
+    const entry = await locateEntry('node-thread-entry.cjs', options.workerEntry, 'threadScheduler');
     threads ??= importModule('node:worker_threads');
     const { Worker } = await threads;
-    const worker = new Worker(entryUrl('node-thread-entry.cjs'), {
+    const worker = new Worker(entry, {
       resourceLimits: options.resourceLimits,
       execArgv: options.execArgv,
       env: options.env,
@@ -176,16 +223,19 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
 export interface ChildProcessOptions {
   execArgv?: string[];
   env?: object;
+  /** The entry file, when not the library's own (a bundled app). */
+  workerEntry?: string | URL;
 }
 
 const ignore = () => {};
 
-/** A child process forked on the library's own entry file, with `serialization: 'advanced'`. */
+/** A child process forked on the library's own entry file (or the app's copy of it), with `serialization: 'advanced'`. */
 export function childProcessWorker(options: ChildProcessOptions): Spawn {
   return async (events) => {
+    const entry = await locateEntry('node-process-entry.cjs', options.workerEntry, 'processScheduler');
     childProcess ??= importModule('node:child_process');
     const { fork } = await childProcess;
-    const child = fork(entryUrl('node-process-entry.cjs'), [], {
+    const child = fork(entry, [], {
       serialization: 'advanced',
       execArgv: options.execArgv,
       env: options.env,

@@ -46,7 +46,26 @@ export function checkPoolOptions(scheduler: string, options: unknown, known: rea
   if (o.createWorker !== undefined && typeof o.createWorker !== 'function') {
     throw new InvalidOptionError('createWorker', 'a function that returns a Worker', o.createWorker);
   }
+  if (o.workerEntry !== undefined) {
+    if (!isFileLocation(o.workerEntry)) {
+      throw new InvalidOptionError(
+        'workerEntry',
+        'a file: URL or an absolute path (a relative path would depend on the working directory; use path.join(__dirname, …) or new URL(…, import.meta.url))',
+        o.workerEntry,
+      );
+    }
+    if (o.createWorker !== undefined) {
+      throw new InvalidOptionError('workerEntry', 'left out when `createWorker` is given (the worker it makes runs its own file)', o.workerEntry);
+    }
+  }
   return o;
+}
+
+/** A `file:` URL (object or string) or an absolute POSIX or Windows path. */
+function isFileLocation(value: unknown): value is string | URL {
+  if (value instanceof URL) return value.protocol === 'file:';
+  if (typeof value !== 'string') return false;
+  return value.startsWith('file:') || value.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(value) || value.startsWith('\\\\');
 }
 
 function integer(option: string, value: unknown, min: number): void {

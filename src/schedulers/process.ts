@@ -44,9 +44,20 @@ export interface ProcessSchedulerOptions {
   execArgv?: string[];
   /** Environment of each process (default: the parent's). */
   env?: Record<string, string | undefined>;
+  /**
+   * Where the file each process starts on is, for an app bundled with rxjs-parallel inside
+   * (esbuild `--bundle`, webpack), where the library's own file is no longer beside its code. Copy
+   * `rxjs-parallel/worker/node-process-entry.cjs` beside the bundle and pass its location:
+   * `path.join(__dirname, 'node-process-entry.cjs')`, or
+   * `new URL('./node-process-entry.cjs', import.meta.url)`. A `file:` URL or an absolute path.
+   * When the file is missing, a stage fails with an `InvalidOptionError` naming `workerEntry`
+   * before any process starts. See docs/bundling.md.
+   * @default undefined (the file inside the installed rxjs-parallel)
+   */
+  workerEntry?: string | URL;
 }
 
-const KNOWN = ['workers', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'execArgv', 'env'] as const;
+const KNOWN = ['workers', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'execArgv', 'env', 'workerEntry'] as const;
 
 /**
  * Runs a stage's `fn` in a pool of Node child processes (`child_process.fork` with
@@ -73,7 +84,7 @@ export function processScheduler(options?: ProcessSchedulerOptions): Scheduler {
     kind: 'process',
     ...poolSettings(o),
     spawn: isNode()
-      ? childProcessWorker({ execArgv: o.execArgv, env: o.env })
+      ? childProcessWorker({ execArgv: o.execArgv, env: o.env, workerEntry: o.workerEntry })
       : () => {
           throw new InvalidOptionError('scheduler', "a scheduler that exists here ('process' needs Node)", 'process');
         },

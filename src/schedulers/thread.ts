@@ -63,9 +63,20 @@ export interface ThreadSchedulerOptions {
   execArgv?: string[];
   /** Node only: `process.env` of each thread (default: a copy of the process's). */
   env?: Record<string, string | undefined>;
+  /**
+   * Node only: where the file each thread starts on is, for an app bundled with rxjs-parallel
+   * inside (esbuild `--bundle`, webpack), where the library's own file is no longer beside its
+   * code. Copy `rxjs-parallel/worker/node-thread-entry.cjs` beside the bundle and pass its
+   * location: `path.join(__dirname, 'node-thread-entry.cjs')`, or
+   * `new URL('./node-thread-entry.cjs', import.meta.url)`. A `file:` URL or an absolute path; not
+   * with `createWorker`. When the file is missing, a stage fails with an `InvalidOptionError`
+   * naming `workerEntry` before any thread starts. See docs/bundling.md.
+   * @default undefined (the file inside the installed rxjs-parallel)
+   */
+  workerEntry?: string | URL;
 }
 
-const KNOWN = ['workers', 'createWorker', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'resourceLimits', 'execArgv', 'env'] as const;
+const KNOWN = ['workers', 'createWorker', 'cancelGrace', 'startTimeout', 'endTimeout', 'prefetch', 'resourceLimits', 'execArgv', 'env', 'workerEntry'] as const;
 
 /**
  * Runs a stage's `fn` on a pool of worker threads (Node `worker_threads`, or Web Workers through
@@ -92,7 +103,7 @@ export function threadScheduler(options?: ThreadSchedulerOptions): Scheduler {
   const o = checkPoolOptions('threadScheduler', options, KNOWN) as ThreadSchedulerOptions;
   let spawn: Spawn;
   if (o.createWorker) spawn = appWorker(o.createWorker);
-  else if (isNode()) spawn = nodeThread({ resourceLimits: o.resourceLimits, execArgv: o.execArgv, env: o.env });
+  else if (isNode()) spawn = nodeThread({ resourceLimits: o.resourceLimits, execArgv: o.execArgv, env: o.env, workerEntry: o.workerEntry });
   else {
     spawn = () => {
       throw new InvalidOptionError('createWorker', 'a function returning a Worker that runs a file calling expose() (required outside Node)', undefined);

@@ -34,7 +34,7 @@ export interface ServerOptions {
 
 export const startNatsServer = start as (options?: ServerOptions) => Promise<NatsServer>;
 
-export const cli = fileURLToPath(new URL('../../dist/esm/nats/worker/cli.js', import.meta.url));
+export const cli = fileURLToPath(new URL('../../dist/esm/nats/bin.js', import.meta.url));
 export const fixtures = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export interface WorkerProcess {

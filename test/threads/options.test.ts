@@ -42,6 +42,10 @@ describe('threadScheduler / processScheduler options', () => {
     [{ createWorker: 'worker.js' }, 'createWorker'],
     [{ resourceLimits: 5 }, 'resourceLimits'],
     [{ worker: 2 }, 'worker'],
+    [{ workerEntry: 'dist/node-thread-entry.cjs' }, 'workerEntry'],
+    [{ workerEntry: 5 }, 'workerEntry'],
+    [{ workerEntry: new URL('https://example.com/node-thread-entry.cjs') }, 'workerEntry'],
+    [{ workerEntry: '/srv/node-thread-entry.cjs', createWorker: () => null }, 'workerEntry'],
   ])('threadScheduler(%o) throws InvalidOptionError naming %s', (options, option) => {
     let error: unknown;
     try {
@@ -57,6 +61,25 @@ describe('threadScheduler / processScheduler options', () => {
     expect(() => processScheduler({ createWorker: () => null } as any)).toThrow(InvalidOptionError);
     expect(() => processScheduler({ resourceLimits: {} } as any)).toThrow(InvalidOptionError);
     expect(() => processScheduler({ workers: 0 })).toThrow(InvalidOptionError);
+  });
+
+  it('take workerEntry as an absolute path or a file: URL', async () => {
+    const pools = [
+      threadScheduler({ workerEntry: '/srv/node-thread-entry.cjs' }),
+      threadScheduler({ workerEntry: 'C:\\srv\\node-thread-entry.cjs' }),
+      threadScheduler({ workerEntry: new URL('file:///srv/node-thread-entry.cjs') }),
+      processScheduler({ workerEntry: 'file:///srv/node-process-entry.cjs' }),
+    ];
+    expect(pools.every(isScheduler)).toBe(true);
+    await Promise.all(pools.map((pool) => pool.close()));
+    let error: unknown;
+    try {
+      processScheduler({ workerEntry: './node-process-entry.cjs' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).toBe('workerEntry');
   });
 });
 

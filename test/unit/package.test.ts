@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { entryTable } from '../package/support.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const exec = promisify(execFile);
@@ -37,17 +38,63 @@ describe('package', () => {
     await expect(attempt).rejects.toMatchObject({ stderr: expect.stringContaining('ERR_PACKAGE_PATH_NOT_EXPORTED') });
   });
 
-  it('lists types first in every export and has no side effects', () => {
+  it('lists types first (and the code last) under every condition of every export, and has no side effects', () => {
     const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
     expect(pkg.sideEffects).toBe(false);
-    for (const [entry, target] of Object.entries<Record<string, string> | string>(pkg.exports)) {
-      if (typeof target === 'string') continue;
-      expect(Object.keys(target)[0], entry).toBe('types');
+    const conditions = (entry: string, target: unknown): void => {
+      if (typeof target === 'string') return;
+      const keys = Object.keys(target as object);
+      if (keys.includes('types')) {
+        expect(keys[0], entry).toBe('types');
+        expect(keys.at(-1), entry).toBe('default');
+      }
+      for (const [key, value] of Object.entries(target as object)) conditions(`${entry} ${key}`, value);
+    };
+    for (const [entry, target] of Object.entries(pkg.exports)) {
+      expect(target, entry).toBeDefined();
+      conditions(entry, target);
     }
   });
 
-  it('names every export in src/index.ts (no export *)', () => {
-    const index = readFileSync(`${root}/src/index.ts`, 'utf8');
-    expect(index).not.toMatch(/export \*/);
+  it('names every export in each entry (no export *)', async () => {
+    const { ENTRIES } = await entryTable();
+    expect(ENTRIES.map((e) => e.path)).toEqual(expect.arrayContaining(['.', './worker']));
+    for (const entry of ENTRIES) {
+      const index = readFileSync(`${root}/src/${entry.src}.ts`, 'utf8');
+      expect(index, entry.src).not.toMatch(/export \*/);
+    }
+  });
+});
+
+describe('scripts/build.mjs', () => {
+  it('refuses to build a package.json that disagrees with scripts/entries.mjs, and `--sync` writes it back; checks the peers of entries', async () => {
+    const { mkdtempSync, cpSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const copy = mkdtempSync(`${tmpdir()}/rxjs-parallel-entries-`);
+    try {
+      for (const path of ['scripts', 'src', 'package.json', 'typedoc.json']) cpSync(`${root}/${path}`, `${copy}/${path}`, { recursive: true });
+      const original = readFileSync(`${copy}/package.json`, 'utf8');
+      const pkg = JSON.parse(original);
+      delete pkg.exports['./worker'];
+      delete pkg.typesVersions;
+      writeFileSync(`${copy}/package.json`, JSON.stringify(pkg));
+      const refused = await exec(process.execPath, [`${copy}/scripts/build.mjs`], { cwd: copy }).catch((e) => e);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('package.json "exports" should be');
+      expect(refused.stderr).toContain('package.json "typesVersions" should be');
+      await exec(process.execPath, [`${copy}/scripts/build.mjs`, '--sync'], { cwd: copy });
+      expect(readFileSync(`${copy}/package.json`, 'utf8')).toBe(original);
+      expect(readFileSync(`${copy}/typedoc.json`, 'utf8')).toBe(readFileSync(`${root}/typedoc.json`, 'utf8'));
+      // An entry's optional peer must be declared as one, and installable by the tests.
+      const table = readFileSync(`${copy}/scripts/entries.mjs`, 'utf8');
+      writeFileSync(`${copy}/scripts/entries.mjs`, table.replace("src: 'worker/index' }", "src: 'worker/index', peers: ['left-pad'] }"));
+      const peerless = await exec(process.execPath, [`${copy}/scripts/build.mjs`], { cwd: copy }).catch((e) => e);
+      expect(peerless.code).toBe(1);
+      expect(peerless.stderr).toContain('left-pad (a peer of ./worker) is not in peerDependencies');
+      expect(peerless.stderr).toContain('left-pad is not marked optional in peerDependenciesMeta');
+      expect(peerless.stderr).toContain('left-pad is not in devDependencies');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -7,11 +7,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { InvalidOptionError } from '../../errors.js';
-import { moduleUrl } from '../../internal/module-url.js';
-import { isStreamName, isSubjectPrefix, NATS_DEFAULTS, resolveConnection } from '../options.js';
-import { WorkerHost } from './host.js';
-import type { ThreadReport } from './thread-entry.js';
+import { InvalidOptionError } from '../errors.js';
+import { moduleUrl } from '../internal/module-url.js';
+import { isStreamName, isSubjectPrefix, NATS_DEFAULTS, resolveConnection } from './options.js';
+import { WorkerHost } from './worker/host.js';
+import type { ThreadReport } from './worker/thread-entry.js';
 
 const HELP = `Usage: rxjs-parallel-worker [options] <module> [<module> ...]
 

@@ -46,6 +46,8 @@ export interface WorkerProcess {
   /** What it wrote to stderr so far. */
   stderr(): string;
   stdout(): string;
+  /** Resolves once `count` lines of its stderr match `pattern`. */
+  waitForLog(pattern: RegExp, count?: number): Promise<void>;
   /** Sends a signal and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -58,6 +60,7 @@ export function startWorker(args: string[], options: { env?: NodeJS.ProcessEnv; 
     : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let stderr = '';
   let stdout = '';
+  const watchers = new Set<() => void>();
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -65,6 +68,7 @@ export function startWorker(args: string[], options: { env?: NodeJS.ProcessEnv; 
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
+      for (const watch of [...watchers]) watch();
       if (stderr.includes('rxjs-parallel-worker: ready:')) resolve();
     });
     void exited.then(({ code, signal }) => reject(new Error(`rxjs-parallel-worker exited (${code ?? signal}) before it was ready:\n${stderr}`)));
@@ -75,6 +79,17 @@ export function startWorker(args: string[], options: { env?: NodeJS.ProcessEnv; 
     ready,
     exited,
     stderr: () => stderr,
+    waitForLog(pattern, count = 1) {
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          if (stderr.split('\n').filter((line) => pattern.test(line)).length < count) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+      });
+    },
     stdout: () => stdout,
     stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

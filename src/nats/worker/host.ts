@@ -54,8 +54,8 @@ export class WorkerHost {
   private fetching: ConsumerMessages | undefined;
   private freed: (() => void) | undefined;
   private disconnected = false;
-  /** Producers found gone (their claims answered by nobody): their later claims are dropped at once. */
-  private readonly goneProducers = new Set<string>();
+  /** Producers found gone (silent, or their claims answered by nobody), and the purge of what they left. */
+  private readonly goneProducers = new Map<string, Promise<unknown>>();
   private loop: Promise<void> | undefined;
 
   constructor(readonly options: WorkerHostOptions) {}
@@ -131,11 +131,14 @@ export class WorkerHost {
     if (this.stopping && this.slots.size === 0) this.drained?.();
   }
 
-  /** Nobody answers for this producer: purge what it left, once. */
-  producerGone(producer: string): void {
-    if (this.goneProducers.has(producer)) return;
-    this.goneProducers.add(producer);
-    void this.jsm.streams.purge(this.options.stream, { filter: names.producer(this.options.subject, producer) }).catch(noop);
+  /** Nobody answers for this producer: purge what it left, once. Resolves when purged. */
+  producerGone(producer: string): Promise<unknown> {
+    let purge = this.goneProducers.get(producer);
+    if (!purge) {
+      purge = this.jsm.streams.purge(this.options.stream, { filter: names.producer(this.options.subject, producer) }).catch(noop);
+      this.goneProducers.set(producer, purge);
+    }
+    return purge;
   }
 
   /** A connection lost and found again may have lost this worker's answers: its slots are given back. */
@@ -193,6 +196,8 @@ class SlotHost {
   /** Thread output goes to the producer (not after the slot was given back). */
   private forwarding = true;
   private claimSettled = false;
+  /** Its producer went away: the purge of what it left. */
+  private orphaned: Promise<unknown> | undefined;
 
   constructor(
     private readonly host: WorkerHost,
@@ -215,7 +220,7 @@ class SlotHost {
       // No responders: the producer is gone. (A timeout: it is there but silent; the claim goes back.)
     }
     if (!answer?.ok) {
-      if (!answer) this.host.producerGone(this.claim.producer);
+      if (!answer) void this.host.producerGone(this.claim.producer);
       this.claimMsg.term(); // the slot is not to be run by anyone
       this.claimSettled = true;
       return this.done();
@@ -268,7 +273,7 @@ class SlotHost {
     this.claimMsg.working();
     if (this.state === SlotState.Running && performance.now() - this.lastHeard > this.claim.silence) {
       this.host.options.log(`slot ${this.claim.producer}.${this.claim.slot}: its producer went silent; ending it`);
-      this.host.producerGone(this.claim.producer);
+      this.orphaned = this.host.producerGone(this.claim.producer);
       this.forwarding = false;
       this.endHere();
     }
@@ -356,8 +361,14 @@ class SlotHost {
     clearInterval(this.beat);
     clearTimeout(this.endTimer);
     this.stopInbox();
-    if (!this.claimSettled) this.claimMsg.ack(); // the claim leaves the work queue (if the producer has not purged it already)
+    // The claim leaves the work queue (if the producer has not purged it already).
+    const acked = this.claimSettled ? Promise.resolve() : this.claimMsg.ackAck().catch(noop);
+    this.claimSettled = true;
     this.host.released(this);
+    if (this.orphaned) {
+      const slot = `${this.claim.producer}.${this.claim.slot}`;
+      void Promise.all([acked, this.orphaned]).then(() => this.host.options.log(`slot ${slot}: ended without its producer; what it left in the stream is gone`));
+    }
   }
 }
 

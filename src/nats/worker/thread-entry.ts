@@ -63,8 +63,8 @@ function send(bytes: Buffer): void {
 const port: WorkerPort = {
   post(message) {
     const bytes = serialize(message); // throws before sending anything when something cannot be cloned
-    observe(message);
     send(bytes);
+    observe(message); // after: what it reports (drained) must follow the message on the wire
   },
   listen(onMessage) {
     deliver = onMessage;

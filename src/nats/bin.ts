@@ -156,11 +156,6 @@ async function main(): Promise<void> {
     log(`cannot start: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     process.exit(1);
   }
-  log(
-    `ready: serving ${modules.length} module(s) on stream "${stream}" at ${connection.servers.join(', ')}, concurrency ${concurrency}` +
-      (v['allow-source'] ? ', ALLOWING SOURCE TEXT (trusted networks only)' : ''),
-  );
-
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -175,6 +170,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Ready only once a signal drains: a supervisor may stop the worker as soon as it reads this.
+  log(
+    `ready: serving ${modules.length} module(s) on stream "${stream}" at ${connection.servers.join(', ')}, concurrency ${concurrency}` +
+      (v['allow-source'] ? ', ALLOWING SOURCE TEXT (trusted networks only)' : ''),
+  );
 }
 
 function drop<T extends Record<string, unknown>>(o: T): T {

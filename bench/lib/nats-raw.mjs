@@ -30,32 +30,44 @@ export async function rawNats({ url, stream, workers, inFlight, ackWait = 30_000
   let onResult;
   nc.subscribe(reply, { callback: (_err, m) => onResult(m.json()) });
 
-  /** Runs every value through the workers; resolves with the count and sum of the results. */
-  function run(values) {
+  /**
+   * Runs every value of an iterable through the workers (read as jobs are sent); resolves with the
+   * count and sum of the results. `received(id, pid)` hears of each job's first result, and which worker sent it.
+   */
+  function run(values, received = () => {}) {
+    const source = values[Symbol.iterator]();
     return new Promise((resolve, reject) => {
-      const pending = new Map();
+      const pending = new Set();
       let next = 0;
+      let done = false;
       let count = 0;
       let sum = 0;
       const send = () => {
+        const item = source.next();
+        if (item.done) {
+          done = true;
+          return;
+        }
         const id = next++;
-        pending.set(id, true);
-        js.publish(`${stream}.jobs`, JSON.stringify({ id, reply, value: values[id] })).catch(reject);
+        pending.add(id);
+        js.publish(`${stream}.jobs`, JSON.stringify({ id, reply, value: item.value })).catch(reject);
       };
-      onResult = ({ id, value }) => {
+      onResult = ({ id, value, pid }) => {
         if (!pending.delete(id)) return; // a duplicate: delivered twice, answered twice
         count += Array.isArray(value) ? value.length : 1;
         sum += Array.isArray(value) ? value.reduce((a, v) => a + v, 0) : value;
-        if (next < values.length) send();
-        else if (pending.size === 0) resolve({ count, sum });
+        received(id, pid);
+        if (!done) send();
+        if (done && pending.size === 0) resolve({ count, sum });
       };
-      if (values.length === 0) return resolve({ count: 0, sum: 0 });
-      for (let i = 0; i < Math.min(inFlight, values.length); i++) send();
+      for (let i = 0; i < inFlight && !done; i++) send();
+      if (done && pending.size === 0) resolve({ count: 0, sum: 0 });
     });
   }
 
   async function close() {
-    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : (c.once('exit', resolve), c.kill('SIGTERM'))))));
+    const exited = (c) => c.exitCode !== null || c.signalCode !== null;
+    await Promise.all(children.map((c) => new Promise((resolve) => (exited(c) ? resolve() : (c.once('exit', resolve), c.kill('SIGTERM'))))));
     await jsm.streams.delete(stream).catch(() => {});
     await nc.close();
   }

@@ -227,6 +227,7 @@ class SlotHost {
     }
     this.state = SlotState.Running;
     const o = this.host.options;
+    o.log(`took slot ${this.claim.producer}.${this.claim.slot}`);
     const thread = new Worker(o.threadEntry, { workerData: { modules: o.modules, allowSource: o.allowSource } });
     this.thread = thread;
     thread.on('message', (m: Uint8Array | ThreadReport) => this.fromThread(m));

@@ -106,8 +106,10 @@ export interface NatsSchedulerOptions extends NatsConnectionOptions {
   maxAge?: number;
   /**
    * Elements a slot may hold queued behind the batch in work, rounded up to whole batches, so that a
-   * remote worker never waits a round trip between two. Not used by a stage with a `timeout`.
-   * @default 16
+   * remote worker never waits a round trip between two: more than on threads (4), as a round trip
+   * over the network is longer; an idle worker of the stage takes back queued work all the same.
+   * Not used by a stage with a `timeout`.
+   * @default 128
    */
   prefetch?: number;
   /**
@@ -144,7 +146,7 @@ export const NATS_DEFAULTS = Object.freeze({
   maxAckPending: 1000,
   storage: 'file' as 'file' | 'memory',
   maxAge: 3_600_000,
-  prefetch: 16,
+  prefetch: 128,
   cancelGrace: 5000,
   startTimeout: 60_000,
   endTimeout: 10_000,

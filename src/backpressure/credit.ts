@@ -129,9 +129,11 @@ function subscribeThrough<T, R>(
   });
   const claim: Claim = { source: source as PullObservable<unknown>, request, observer: (s) => hop.upstreamObserver(s as Subscriber<T>) };
   claims.push(claim);
+  hop.delivering++; // what the operator emits as it is subscribed (startWith) is no sign of a broken chain
   try {
     subscriber.add(operator.call(subscriber, source));
   } finally {
+    hop.delivering--;
     const i = claims.indexOf(claim);
     if (i >= 0) claims.splice(i, 1); // the operator did not subscribe its source now (subscribeOn...)
   }
@@ -144,7 +146,7 @@ function subscribeThrough<T, R>(
  * granted), more (charged). A value emitted at any other time means the operator delays or merges.
  */
 class Hop<T, R> {
-  private delivering = 0;
+  delivering = 0;
   private emitted = 0;
   private index: ElementIndex | undefined = undefined;
   private broken = false;

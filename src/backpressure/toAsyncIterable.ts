@@ -113,6 +113,9 @@ class Iter<T> implements AsyncIterableIterator<T> {
     if (this.values.length > 0) {
       const value = this.values.shift() as T;
       if (this.finished && this.values.length === 0) this.drainWaiting();
+      // Each next() grants one credit, also when a value was already here: an operator that emitted
+      // more than one value for an upstream value had them charged, and this pays for them.
+      else if (this.paced && this.subscription) this.line.grant(1);
       return Promise.resolve({ value, done: false });
     }
     if (this.failure) {

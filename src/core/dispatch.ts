@@ -284,6 +284,15 @@ export class Dispatcher {
     }
   }
 
+  /** Some worker holds queued work an idle one may take back (or is giving some back now). */
+  mayStealMore(): boolean {
+    if (!this.canReclaim) return false;
+    for (const slot of this.slots) {
+      if (slot.reclaiming || (slot.busy >= 2 && !slot.ending && slot.lease.reclaim)) return true;
+    }
+    return false;
+  }
+
   /** A lease gave back jobs it had not started: they go to the front of the queue, in order. */
   reclaimed(slot: Slot, seqs: readonly number[]): void {
     slot.reclaiming = false;

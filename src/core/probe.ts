@@ -47,6 +47,8 @@ export interface StageGauges {
   readonly creditsOutstanding: number;
   /** Elements in the stage: queued, in work, or finished and waiting to be emitted. */
   readonly held: number;
+  /** Whether credits pace the upstream (`'pull'`) or it pushes (`'push'`: a plain Observable, or a broken chain). */
+  readonly upstream: 'pull' | 'push';
 }
 
 /** What a monitor implements to be attached to stages (the `monitor` option). @internal */

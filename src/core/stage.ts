@@ -126,6 +126,9 @@ export class StageRun {
       get held() {
         return run.elements.size;
       },
+      get upstream() {
+        return run.intake.push ? ('push' as const) : ('pull' as const);
+      },
     };
   }
 
@@ -257,6 +260,7 @@ export class StageRun {
   /** pypeln's workers end when there is nothing left for them: end idle slots once upstream is done. */
   endIdleSlots(): void {
     if (!this.intake.done || this.dispatcher.queue.length > 0 || this.state !== State.Running) return;
+    if (this.dispatcher.mayStealMore()) return; // an idle worker may yet take queued work from a busy one
     for (const slot of this.dispatcher.idleSlots()) {
       this.dispatcher.close(slot);
       this.endSlot(slot);

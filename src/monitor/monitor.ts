@@ -85,6 +85,12 @@ export interface StageStats {
   readonly queued: number;
   /** Credits granted upstream and not used yet; `null` when the upstream pushes (no bound). */
   readonly creditsOutstanding: number | null;
+  /**
+   * How the stage's upstream delivers: `'pull'` (a `fromIterable` source or our stages, through
+   * operators that deliver synchronously: credits pace it) or `'push'` (a plain Observable, or a
+   * chain broken by an operator that delays or merges: `overflow` applies instead).
+   */
+  readonly upstream: 'pull' | 'push';
   /** From entering the stage's queue (or failing, for a retry) to being handed to a worker. */
   readonly queueWait: LatencyStats;
   /** From being handed to a worker to leaving it (a result, an error or a timeout). */
@@ -315,6 +321,8 @@ class Row {
   busyMs = 0;
   capacityMs = 0;
   last: StageState = 'running';
+  /** Push once any subscription of the stage had a push upstream. */
+  upstream: 'pull' | 'push' = 'pull';
 
   constructor(readonly name: string) {}
 
@@ -323,11 +331,13 @@ class Row {
     let queued = 0;
     let credits = 0;
     let busy = this.busyMs;
+    let upstream = this.upstream;
     let capacity = this.capacityMs;
     for (const run of this.live) {
       inWork += run.gauges.inWork;
       queued += run.gauges.queued;
       credits += run.gauges.creditsOutstanding;
+      if (run.gauges.upstream === 'push') upstream = this.upstream = 'push';
       busy += run.busyUntil(now);
       capacity += run.workers * (now - run.startedAt);
     }
@@ -348,6 +358,7 @@ class Row {
       inWork,
       queued,
       creditsOutstanding: Number.isFinite(credits) ? credits : null,
+      upstream,
       queueWait: latency(this.queueWait),
       runTime: latency(this.runTime),
       utilisation: capacity > 0 ? round(Math.min(1, busy / capacity), 1e4) : 0,
@@ -478,6 +489,7 @@ class Run implements StageProbe {
     const now = this.clock();
     const row = this.row;
     row.cancelled += this.gauges.held; // still in the stage: they will never leave it
+    if (this.gauges.upstream === 'push') row.upstream = 'push';
     row.busyMs += this.busyUntil(now);
     row.capacityMs += this.workers * (now - this.startedAt);
     row.live.delete(this);

@@ -22,7 +22,7 @@ import {
   type SchedulerName,
 } from 'rxjs-parallel';
 import { startBus, type Bus } from '../support/bus.js';
-import { random, record, turn } from '../support/util.js';
+import { deferred, random, record, turn } from '../support/util.js';
 
 const fixture = new URL('../fixtures/conformance.mjs', import.meta.url);
 export const t = {
@@ -41,6 +41,9 @@ export const t = {
   failing: task<{ i: number; fail?: boolean }, number>(fixture, 'failing'),
   flaky: task<{ i: number; failures: number }, number>(fixture, 'flaky'),
   hang: task<{ i: number; hang?: boolean }, number>(fixture, 'hang'),
+  endless: task<{ kind: 'iterable' | 'async' | 'observable'; tag?: string }, any>(fixture, 'endless'),
+  gatedStream: task<{ i: number; gate: string }, any>(fixture, 'gatedStream'),
+  throwingStream: task<{ i: number }, any>(fixture, 'throwingStream'),
 };
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -58,6 +61,8 @@ const LATE_MS = 1000;
 export function conformance(kind: SchedulerName | 'nats', makeShared?: () => Scheduler, instance?: Scheduler): void {
   const scheduler: Scheduler | SchedulerName = instance ?? (kind as SchedulerName);
   const asyncKind = kind !== 'sync';
+  /** Outputs an inner source may produce ahead of what downstream asked (documented: none in-process, 64 in a worker). */
+  const outputWindow = kind === 'task' || kind === 'sync' ? 0 : 64;
   /** Calls in work at once: the sync scheduler runs one element at a time whatever `workers` says. */
   const concurrent = (workers: number) => (asyncKind ? workers : 1);
 
@@ -330,6 +335,77 @@ export function conformance(kind: SchedulerName | 'nats', makeShared?: () => Sch
         expect(values).toEqual([]);
         expect(bus.of('start')).toHaveLength(inWork);
         expect(bus.of('onEnd')).toHaveLength(workers);
+      });
+    });
+
+    describe('flatMap streaming and inner teardown', () => {
+      it('emits an inner source\'s outputs as they are produced, not when it ends', async () => {
+        const first = deferred<unknown>();
+        const values: unknown[] = [];
+        const done = new Promise<void>((resolve, reject) =>
+          fromIterable([{ i: 1, gate: 'more' }])
+            .pipe(flatMapParallel(t.gatedStream, { scheduler }))
+            .subscribe({ next: (v) => (values.push(v), first.resolve(v)), error: reject, complete: resolve }),
+        );
+        expect(await first.promise).toBe('1a'); // before the inner can go on
+        bus.open('more');
+        await done;
+        expect(values).toEqual(['1a', '1b']);
+      });
+
+      it('flatMapOrdered streams the head element\'s outputs while later ones wait', async () => {
+        const first = deferred<unknown>();
+        const values: unknown[] = [];
+        const done = new Promise<void>((resolve, reject) =>
+          fromIterable([{ i: 1, gate: 'g1' }, { i: 2, gate: 'g2' }])
+            .pipe(flatMapOrdered(t.gatedStream, { workers: 2, scheduler }))
+            .subscribe({ next: (v) => (values.push(v), first.resolve(v)), error: reject, complete: resolve }),
+        );
+        expect(await first.promise).toBe('1a');
+        bus.open('g2');
+        bus.open('g1');
+        await done;
+        expect(values).toEqual(['1a', '1b', '2a', '2b']);
+      });
+
+      for (const innerKind of ['iterable', 'async', 'observable'] as const) {
+        it(`take(3) over an endless ${innerKind} inner emits 3 values and tears the inner down`, async () => {
+          const out = await lastValueFrom(fromIterable([{ kind: innerKind }]).pipe(flatMapParallel(t.endless, { scheduler }), take(3), toArray()));
+          expect(out).toEqual([0, 1, 2]);
+          await bus.waitFor('teardown');
+          if (innerKind !== 'observable') {
+            // A lazy inner is read only as downstream asks (plus the scheduler's output window).
+            expect(bus.of('produce').length).toBeLessThanOrEqual(3 + outputWindow);
+          }
+        });
+      }
+
+      it('unsubscribing tears an inner down, and the worker goes on with other work', async () => {
+        const first = deferred<void>();
+        const subscription = fromIterable([{ kind: 'async' as const, tag: 'a' }]).pipe(flatMapParallel(t.endless, { scheduler })).subscribe(() => first.resolve());
+        await first.promise;
+        subscription.unsubscribe();
+        await bus.waitFor('teardown', 1, (e) => e.tag === 'a');
+        const out = await lastValueFrom(fromIterable([1, 2, 3]).pipe(mapParallel(t.double, { scheduler }), toArray()));
+        expect(out.sort()).toEqual([2, 4, 6]);
+      });
+
+      it('a timeout tears the inner down and fails the element with TaskTimeoutError', async () => {
+        const { result } = record(fromIterable([{ kind: 'observable' as const, tag: 't' }]).pipe(flatMapParallel(t.endless, { scheduler, timeout: LATE_MS })));
+        const { error, values } = await result;
+        expect(error).toBeInstanceOf(TaskTimeoutError);
+        expect(values.length).toBeGreaterThan(0); // it streamed before it timed out
+        await bus.waitFor('teardown', 1, (e) => e.tag === 't');
+      });
+
+      it('an inner that throws while read: its outputs so far, then one StageError (or the rest skipped)', async () => {
+        const { result } = record(fromIterable([{ i: 7 }]).pipe(flatMapParallel(t.throwingStream, { scheduler })));
+        const { error, values } = await result;
+        expect(values).toEqual([7]);
+        expect(error).toBeInstanceOf(StageError);
+        expect(((error as StageError).cause as Error).message).toBe('stream 7 failed');
+        const skipped = await lastValueFrom(fromIterable([{ i: 1 }, { i: 2 }]).pipe(flatMapOrdered(t.throwingStream, { scheduler, onError: 'skip' }), toArray()));
+        expect(skipped).toEqual([1, 2]);
       });
     });
 

@@ -21,6 +21,7 @@ const instances = (lib: Library) => ({
   BufferOverflowError: new lib.BufferOverflowError('stage', 4),
   StageError: new lib.StageError('stage', 'fn', [0], new Error('cause')),
   InvalidOptionError: new lib.InvalidOptionError('workers', 'an integer ≥ 1', 0),
+  OrderingError: new lib.OrderingError('ordered() ← an Observable', 'nothing to reorder'),
 });
 type Name = keyof ReturnType<typeof instances>;
 

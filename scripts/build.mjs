@@ -8,8 +8,11 @@
 //   node scripts/build.mjs --sync   only write package.json and typedoc.json from scripts/entries.mjs
 //                                   (`npm run entries`)
 //
-// The public entries are listed once, in scripts/entries.mjs, which says how to add one; this script
-// fails when package.json or typedoc.json disagree with that table.
+// The public entries are listed once, in scripts/entries.mjs; this script fails when package.json or
+// typedoc.json disagree with that table. To add an entry `rxjs-parallel/NAME`: write
+// src/NAME/index.ts, add `{ path: './NAME', src: 'NAME/index' }` (with `peers` for its optional peer
+// dependencies) to ENTRIES in scripts/entries.mjs, run `npm run entries`, commit, `npm test`. The
+// comment at the top of scripts/entries.mjs and docs/packaging.md give the details (commands, peers).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,11 +96,12 @@ writeFileSync(
     'exports.moduleUrl = require("node:url").pathToFileURL(__filename).href;\n',
 );
 // tsc turns import() into require() in CommonJS output, which cannot load ES modules; Node's
-// CommonJS loader understands a real import(), so the CJS build gets one written out.
+// CommonJS loader understands a real import(), so the CJS build gets one written out (with the
+// comment that keeps webpack from resolving it at build time, as in src/internal/import-module.ts).
 writeFileSync(
   'dist/cjs/internal/import-module.js',
   '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n' +
-    'exports.importModule = (url) => import(url);\n',
+    'exports.importModule = (url) => import(/* webpackIgnore: true */ url);\n',
 );
 // The entries a Node worker thread or child process starts on: the runtime and what it imports,
 // bundled into one CommonJS file each. A new thread loads it in about the time a bare thread takes,

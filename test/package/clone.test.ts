@@ -49,6 +49,11 @@ describe('installed from a clone', () => {
     expect(existsSync(join(clone, 'dist'))).toBe(false);
     await ok(npm, ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], clone);
     expect(existsSync(join(clone, 'dist/cjs/index.d.ts'))).toBe(true);
+    // `npm test` builds again right after `npm ci` (as .ci/run does): that build has nothing to do.
+    const stamp = readFileSync(join(clone, 'dist/.build-stamp'), 'utf8');
+    const again = await ok(npm, ['run', 'build', '--silent'], clone);
+    expect(again.stderr).toContain('dist/ is up to date');
+    expect(readFileSync(join(clone, 'dist/.build-stamp'), 'utf8')).toBe(stamp);
     const dir = await consume('folder-consumer', [clone]);
     expect(realpathSync(join(dir, 'node_modules/rxjs-parallel'))).toBe(realpathSync(clone));
   });

@@ -1,9 +1,11 @@
 // The package as its users get it: `npm pack` of the working tree, installed from the tarball into a
 // temporary consumer project, where every public entry is imported from ES modules and CommonJS,
 // type-checked under four TypeScript resolutions, checked by arethetypeswrong and publint, and
-// bundled into a Node service with esbuild, as docs/bundling.md says. One install serves them all.
+// bundled into a Node service with esbuild and webpack, as docs/bundling.md says. One install
+// serves them all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -34,6 +36,7 @@ beforeAll(async () => {
   const peers = table.ENTRIES.flatMap((entry) => entry.peers ?? []).map((name) => `${name}@${pkg.devDependencies[name]}`);
   const dev = ['esbuild', '@types/node'].map((name) => `${name}@${pkg.devDependencies[name]}`);
   await npmInstall(consumer, [tarball, `rxjs@${pkg.devDependencies.rxjs}`, ...dev, ...peers]);
+  writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n'); // for the thread stages
 }, 180_000); // an install that finds the cache cold goes to the registry
 
 afterAll(() => temp.remove(), 120_000);
@@ -69,7 +72,6 @@ describe('the tarball', () => {
 
 describe('installed from the tarball', () => {
   it('imports every entry from an ES module, and runs a thread and a process stage', async () => {
-    writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n');
     writeFileSync(
       join(consumer, 'esm.mjs'),
       `for (const name of ${JSON.stringify(specifiers())}) {
@@ -107,7 +109,6 @@ describe('installed from the tarball', () => {
          tap((x) => out.push(x)),
        )).then(() => console.log(out.join(' ')));`,
     );
-    writeFileSync(join(consumer, 'tasks.mjs'), 'export const square = (x) => x * x;\n');
     const { stdout, stderr } = await ok(process.execPath, ['cjs.cjs'], consumer);
     expect(stderr).toBe('');
     expect(stdout.trim().split('\n')).toEqual([...specifiers().map((name) => `${name} true`), '-1 -4 -9']);
@@ -171,7 +172,8 @@ describe('installed from the tarball', () => {
     const { code, sections } = await checkAll();
     const dir = join(consumer, 'types', variant.replace(/\W+/g, '-'));
     expect(sections.get(dir), `${dir} was not built`).toBe('');
-    expect(code).toBe(0);
+    // tsc's exit code is one for all four: it speaks for this one only when no other has errors.
+    if ([...sections.values()].every((text) => text === '')) expect(code).toBe(0);
   });
 
   it('reaches no optional peer of another entry from the types of an entry', () => {
@@ -211,9 +213,10 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
   const page = readFileSync(join(root, 'docs/bundling.md'), 'utf8');
   const expected = '2 5 10 17';
 
-  /** The example service of the page, in the consumer project. */
+  /** The example service of the page, in the consumer project, with no dist/ left by another build. */
   function copyServiceOnce(): void {
     if (!existsSync(join(consumer, 'src'))) copyService();
+    rmSync(join(consumer, 'dist'), { recursive: true, force: true });
   }
 
   /** Moves what the build wrote to dist/ to a directory of its own, as a deployment does. */
@@ -225,8 +228,8 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
   }
 
   it("is the page's code", () => {
-    for (const file of ['src/main.ts', 'src/tasks.ts', 'build.mjs']) {
-      const block = page.match(new RegExp(`<!-- example: examples/bundled-service/${file.replace('.', '\\.')} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``))?.[1];
+    for (const file of ['src/main.ts', 'src/tasks.ts', 'build.mjs', 'webpack.config.cjs']) {
+      const block = page.match(new RegExp(`<!-- example: examples/bundled-service/${file.replaceAll('.', '\\.')} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``))?.[1];
       expect(block, file).toBe(readFileSync(join(root, 'examples/bundled-service', file), 'utf8'));
     }
   });
@@ -247,6 +250,21 @@ describe('a Node service bundled with esbuild (docs/bundling.md)', () => {
     await ok('/bin/sh', ['-c', command!], consumer, { ...process.env, PATH: `${join(consumer, 'node_modules/.bin')}:${process.env.PATH}` });
     const dir = deploy('deploy-external', true);
     expect(readFileSync(join(dir, 'main.js'), 'utf8')).toContain('require("rxjs-parallel")');
+    const { stdout, stderr } = await ok(process.execPath, ['main.js'], dir);
+    expect(stderr).toBe('');
+    expect(stdout.trim()).toBe(expected);
+  });
+
+  it('runs bundled by webpack with rxjs-parallel inside and the worker entries copied beside it (webpack.config.cjs)', { timeout: 60_000 }, async () => {
+    copyServiceOnce();
+    // The service compiled to JavaScript, file by file (what tsc or ts-loader does for webpack).
+    const { build } = await import('esbuild');
+    await build({ entryPoints: ['src/main.ts', 'src/tasks.ts'], platform: 'node', format: 'cjs', outdir: 'build', absWorkingDir: consumer, logLevel: 'silent' });
+    const { default: webpack } = await import('webpack');
+    const config = createRequire(join(consumer, 'package.json'))('./webpack.config.cjs');
+    const stats = await new Promise<import('webpack').Stats>((resolve, reject) => webpack(config, (error, result) => (error ? reject(error) : resolve(result!))));
+    expect(stats.toJson({ all: false, errors: true, warnings: true })).toMatchObject({ errors: [], warnings: [] });
+    const dir = deploy('deploy-webpack', false);
     const { stdout, stderr } = await ok(process.execPath, ['main.js'], dir);
     expect(stderr).toBe('');
     expect(stdout.trim()).toBe(expected);

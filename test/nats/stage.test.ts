@@ -1,7 +1,9 @@
-// The monitor on natsScheduler: the same figures as on the thread scheduler
-// (test/monitor/monitor-thread.test.ts), with the stages' functions on a remote worker.
+// A stage on natsScheduler, beyond the conformance suite: the monitor's figures, the same as on the
+// thread scheduler (test/monitor/monitor-thread.test.ts), and the credits that bound what is
+// published and not yet emitted (test/unit/backpressure.test.ts), with the functions on a remote worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eachParallel, filterParallel, flatMapParallel, fromIterable, mapParallel, Monitor, run, task, type Scheduler } from 'rxjs-parallel';
+import { eachParallel, filterParallel, flatMapParallel, fromIterable, mapParallel, Monitor, run, task, toAsyncIterable, type Scheduler } from 'rxjs-parallel';
+import { deferred, turn } from '../support/util.js';
 import { natsScheduler } from 'rxjs-parallel/nats';
 import { fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
 
@@ -12,7 +14,8 @@ let scheduler: Scheduler;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  worker = startWorker(['--servers', server.url, '--stream', 'monitor', '--concurrency', '4', fixtures('nats-tasks.mjs')]);
+  // Six slots: four for the shared scheduler, two for the one the credits test makes.
+  worker = startWorker(['--servers', server.url, '--stream', 'monitor', '--concurrency', '6', fixtures('nats-tasks.mjs')]);
   await worker.ready;
   scheduler = natsScheduler({ servers: server.url, stream: 'monitor', workers: 4 });
 });
@@ -48,6 +51,46 @@ describe('Monitor on natsScheduler', () => {
       expect(s.in, s.name).toBe(s.out + s.filtered + s.failed + s.dropped);
       expect(s.runTime.count, s.name).toBe(s.in + s.retried);
       expect(s.inWork + s.queued, s.name).toBe(0);
+    }
+  });
+});
+
+describe('credits on natsScheduler', () => {
+  it('a source is read at most the stage\'s credits ahead of a consumer that holds a value: batches in work and queued in each slot, and maxsize', { timeout: 30_000 }, async () => {
+    const workers = 2;
+    const maxsize = 3;
+    const batchSize = 4;
+    // prefetch 6 counts elements, rounded up to whole batches: two batches of 4 queued behind the one in work.
+    const nats = natsScheduler({ servers: server.url, stream: 'monitor', workers, prefetch: 6 });
+    const credits = workers * batchSize * (1 + 2) + maxsize;
+    let consumed = 0;
+    let reads = 0;
+    let worst = -Infinity;
+    const reachedLimit = deferred();
+    function* source() {
+      for (let i = 0; i < 400; i++) {
+        reads++;
+        worst = Math.max(worst, reads - (consumed + credits + 1)); // + 1: the value on its way to the consumer
+        if (reads === consumed + credits) reachedLimit.resolve();
+        yield i;
+      }
+    }
+    try {
+      const out$ = fromIterable(source()).pipe(mapParallel(task<number, number>(tasks, 'inc'), { workers, maxsize, batchSize, scheduler: nats, ordered: true }));
+      const seen: number[] = [];
+      for await (const v of toAsyncIterable(out$)) {
+        seen.push(v);
+        consumed++;
+        if (consumed === 20) {
+          await reachedLimit.promise; // the stage fills up to its credits while the consumer holds this value...
+          for (let i = 0; i < 20; i++) await turn(); // ...and has every chance to read more
+          expect(reads).toBe(consumed + credits);
+        }
+      }
+      expect(seen).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+      expect(worst).toBeLessThanOrEqual(0);
+    } finally {
+      await nats.close();
     }
   });
 });

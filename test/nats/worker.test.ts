@@ -129,7 +129,7 @@ describe('rxjs-parallel-worker: the command', () => {
     for (const i of range(10)) bus.open(`g${i}`);
     const { completed } = await result;
     expect(completed).toBe(true);
-    expect([...values].sort((a, b) => a - b)).toEqual(range(10)); // each once
+    expect([...(values as number[])].sort((a, b) => a - b)).toEqual(range(10)); // each once
     expect(bus.of('finish').map((e) => e.i).sort((a, b) => (a as number) - (b as number))).toEqual(range(10));
   });
 });

@@ -176,6 +176,7 @@ export class Emitter {
       el.one = undefined;
       el.emitted = 1;
       run.observer.next(one, el.elementIndex);
+      if (run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take): so do we, at once
       return true;
     }
     const outs = el.outs;
@@ -184,6 +185,10 @@ export class Emitter {
       if (run.state > State.Completing || !run.down.take()) return false;
       const value = outs[el.outHead++];
       run.observer.next(value, [...el.elementIndex, el.emitted++]);
+      if (run.observer.closed) {
+        run.subscription.unsubscribe();
+        return false;
+      }
     }
     if (el.outs === outs) {
       el.outs = undefined; // all out: the array goes (a long stream does not keep a growing one)

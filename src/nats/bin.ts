@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `rxjs-parallel-worker`: serves the TaskRef modules it is started with to natsScheduler stages,
 // over NATS JetStream. See `rxjs-parallel-worker --help` and docs/distributed.md.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         user: v.user ?? env.NATS_USER,
         pass: v.password ?? env.NATS_PASSWORD,
         token: v.token ?? env.NATS_TOKEN,
-        nkeySeed: nkeyFile === undefined ? undefined : (await import('node:fs')).readFileSync(nkeyFile, 'utf8'),
+        nkeySeed: nkeyFile === undefined ? undefined : readFileSync(nkeyFile, 'utf8'),
         credentials: file(v.creds ?? env.NATS_CREDS, '--creds'),
         tls: Object.values(tls).some((x) => x !== undefined) ? drop(tls) : undefined,
         name: v.name ?? 'rxjs-parallel-worker',

@@ -258,6 +258,7 @@ class SlotHost {
       if (this.forwarding) this.host.nc.publish(this.claim.reply, message);
       return;
     }
+    if ('loadFailed' in message) this.threadError ??= new Error(`the served modules did not load: ${message.loadFailed}`); // it exits next
     if ('drained' in message && this.state === SlotState.Draining) {
       this.tellProducer({
         exitCode: null,

@@ -31,6 +31,7 @@ const SCENARIOS = [
   { id: 'memory', runs: 3 },
   { id: 'pipeline', runs: 3 },
   { id: 'startup', runs: 9 },
+  { id: 'nats', runs: 3 },
 ];
 const PEERS = ['piscina', 'tinypool', 'workerpool', 'p-map', 'effect', 'rxjs'];
 const START = '<!-- bench:start -->';

@@ -110,10 +110,16 @@ writeFileSync(
 // bundlers and for reading.) Being self-contained, they are also what a bundled app copies beside
 // its bundle (docs/bundling.md).
 const { build } = await import('esbuild');
-for (const name of ['node-thread-entry', 'node-process-entry']) {
+const entries = [
+  ['src/worker/node-thread-entry.ts', 'dist/esm/worker/node-thread-entry.cjs'],
+  ['src/worker/node-process-entry.ts', 'dist/esm/worker/node-process-entry.cjs'],
+  // The thread of each slot of an rxjs-parallel-worker (the NATS worker command).
+  ['src/nats/worker/thread-entry.ts', 'dist/esm/nats/worker-thread.cjs'],
+];
+for (const [entry, outfile] of entries) {
   await build({
-    entryPoints: [`src/worker/${name}.ts`],
-    outfile: `dist/esm/worker/${name}.cjs`,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',

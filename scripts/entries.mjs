@@ -30,10 +30,11 @@ export const ENTRIES = [
   { path: './worker', src: 'worker/index' },
   { path: './threads', src: 'threads/index', peers: ['threads'] },
   { path: './nestjs', src: 'nestjs/index', peers: ['@nestjs/common', '@nestjs/core'] },
+  { path: './nats', src: 'nats/index', peers: ['@nats-io/transport-node', '@nats-io/jetstream'] },
 ];
 
 /** Commands the package installs: name → module under src/ (built to dist/esm). @type {Record<string, string>} */
-export const BINS = {};
+export const BINS = { 'rxjs-parallel-worker': 'nats/bin' };
 
 /**
  * Built files exported for build tools rather than for `import`: the worker entries that a thread

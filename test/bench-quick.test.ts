@@ -20,7 +20,7 @@ describe('bench:quick', () => {
   it('runs every scenario, and every library returns every element', { timeout: 240_000 }, async () => {
     // npm test has built dist/, which the benchmarks import.
     const { stdout } = await exec(process.execPath, ['bench/run.mjs', '--quick'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-    const ids = ['dispatch', 'cpu', 'long', 'memory', 'pipeline', 'startup'];
+    const ids = ['dispatch', 'cpu', 'long', 'memory', 'pipeline', 'startup', 'nats'];
     for (const id of ids) expect(stdout).toContain(`scenario ${id}: ok`);
     const json = stdout.split('\n').find((line) => line.startsWith('@@bench-json '));
     expect(json).toBeDefined();
@@ -35,6 +35,7 @@ describe('bench:quick', () => {
       ['warm', 'cold'].flatMap((mode) => ['thread', 'piscina', 'process', 'fork'].map((lib) => `${shape}-${lib}-${mode}`)),
     );
     expect(rowsOf('long').sort()).toEqual(long.sort());
+    expect(rowsOf('nats').sort()).toEqual(['ours-b100', 'ours-crash', 'ours-tiny', 'raw-b100', 'raw-crash', 'raw-tiny']);
     for (const scenario of scenarios) {
       const measured = scenario.rows.filter((row) => !row.skipped);
       expect(measured.length, scenario.id).toBeGreaterThan(0);
@@ -53,7 +54,7 @@ describe('bench:quick', () => {
     // The report is rendered (printed, not written): a section per scenario and the targets table,
     // and every target names rows that were measured (a target left pending names a row that is not).
     expect(stdout).toContain('### Targets');
-    for (const title of ['Dispatch cost', 'CPU-bound speed-up and scaling', 'Few long elements', 'Memory under a fast producer']) {
+    for (const title of ['Dispatch cost', 'CPU-bound speed-up and scaling', 'Few long elements', 'Memory under a fast producer', 'NATS JetStream']) {
       expect(stdout).toMatch(new RegExp(`^### \\d+\\. ${title}$`, 'm'));
     }
     const targetsLine = stdout.split('\n').find((line) => line.startsWith('@@bench-targets '));

@@ -19,6 +19,13 @@ export interface ExitInfo {
   readonly error?: unknown;
   /** The worker could not be made, and trying again cannot help (a configuration error): `error` is for the stage. */
   readonly fatal?: boolean;
+  /** How it ended, in words, when the transport knows better than an exit code (a remote worker gone silent). */
+  readonly reason?: string;
+  /**
+   * It was lost through no fault of what it ran (a remote worker that drained, a lost connection):
+   * nothing it held fails, everything is sent again to a replacement.
+   */
+  readonly blameless?: boolean;
 }
 
 /** What an endpoint reports; each transport calls `message` per message and `exit` exactly once. */

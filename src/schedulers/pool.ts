@@ -53,9 +53,10 @@ import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './schedu
 import { loadError, selfContainedError, toWireWork } from './ship.js';
 import { unrefTimer } from './timers.js';
 
-/** What a thread or process scheduler hands its pool. */
+/** What a thread, process or remote scheduler hands its pool. */
 export interface PoolConfig {
-  readonly kind: 'thread' | 'process';
+  /** The scheduler's kind: 'thread', 'process', 'nats'. */
+  readonly kind: string;
   /** Pool size; undefined: the CPUs this process may use (`defaultPoolSize`). */
   readonly workers: number | undefined;
   readonly cancelGrace: number;
@@ -145,7 +146,7 @@ export class WorkerPool implements Scheduler {
     handle.leases.clear();
     if (leases.length === 0) return;
     const crash = new WorkerCrashedError(
-      { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: describeExit(info, terminatedFor, handle.online) },
+      { workerId: handle.id, exitCode: info.exitCode, signal: info.signal, reason: info.reason ?? describeExit(info, terminatedFor, handle.online) },
       info.error === undefined ? undefined : { cause: info.error },
     );
     if (info.fatal) {
@@ -153,8 +154,9 @@ export class WorkerPool implements Scheduler {
       return;
     }
     // A termination by the pool (a call that would not stop, a callback past its bound) is no fault
-    // of the calls it ended; a worker that never came online failed to start, whoever ended it.
-    const blameless = terminatedFor !== undefined && handle.online;
+    // of the calls it ended, nor a loss the transport reports as such (a remote worker that drained,
+    // a lost connection); a worker that never came online failed to start, whoever ended it.
+    const blameless = (terminatedFor !== undefined || info.blameless === true) && handle.online;
     const culprit = blameless ? undefined : handle.culprit(leases);
     const blameOf = (lease: RemoteLease): Blame => {
       if (blameless || !culprit) return NONE;

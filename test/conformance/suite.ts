@@ -1,6 +1,7 @@
 /**
  * The conformance suite: written once as a function of the scheduler and run on every one
- * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts, threads.test.ts, threads-plain.test.ts).
+ * (task.test.ts, sync.test.ts, thread.test.ts, process.test.ts, threads.test.ts, threads-plain.test.ts,
+ * nats.test.ts).
  * Work is named by task() refs to test/fixtures/conformance.mjs so that it runs the same in any
  * realm (a scheduler that names functions otherwise maps them: `ConformanceTarget.ref`); the
  * functions report to the test through the bus, and wait on its gates, so nothing here depends on timing.

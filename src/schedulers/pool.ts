@@ -805,6 +805,13 @@ class RemoteLease implements WorkerLease {
     this.handle!.post([RECLAIM, this.id, count]);
   }
 
+  /** A reclaim the worker will not answer now (it is gone): nothing was given back. */
+  private answerReclaim(): void {
+    if (!this.reclaiming) return;
+    this.reclaiming = false;
+    queueMicrotask(() => this.sink.reclaimed([]));
+  }
+
   onReclaimed(seqs: number[]): void {
     this.reclaiming = false;
     const back = seqs.filter((seq) => this.pending.delete(seq));
@@ -899,6 +906,7 @@ class RemoteLease implements WorkerLease {
   /** The lease can run nothing more: fail what it holds and what it is given later. */
   private break(error: unknown): void {
     this.broken = { error };
+    this.answerReclaim();
     const jobs = [...this.pending.values()];
     this.pending.clear();
     this.held = [];
@@ -911,6 +919,7 @@ class RemoteLease implements WorkerLease {
   cannotStart(error: unknown): void {
     this.handle = undefined;
     this.attached = false;
+    this.answerReclaim();
     if (this.done) return;
     if (!this.everStarted && !this.readyFailed) this.rejectReady(error);
     else if (this.endStatus === undefined) this.break(error);
@@ -928,7 +937,7 @@ class RemoteLease implements WorkerLease {
     this.handle = undefined;
     this.attached = false;
     this.started = false;
-    this.reclaiming = false;
+    this.answerReclaim(); // its jobs stay here, to be sent again
     this.awaiting = undefined;
     this.outbox = undefined; // all of `pending` goes to the next worker
     this.held = [];

@@ -60,10 +60,10 @@ describe('the tarball', () => {
       for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
         if (/^[a-z]+:/i.test(target)) continue; // an absolute URL
         const file = join(page, '..', target).replace(/\\/g, '/');
-        // The docs also point readers of the repository at its tests and benchmark results, and at
+        // The docs also point readers of the repository at its tests, scripts and benchmark results, and at
         // the example apps that the package's `files` leaves out (each an app of its own, installed
         // from this repository), none of which is shipped; the README points only at what is.
-        if (page !== 'README.md' && (/^(test|bench)\//.test(file) || leftOut.some((dir) => file === dir || file.startsWith(`${dir}/`)))) continue;
+        if (page !== 'README.md' && (/^(test|bench|scripts)\//.test(file) || leftOut.some((dir) => file === dir || file.startsWith(`${dir}/`)))) continue;
         if (!packed.includes(file) && !packed.some((f) => f.startsWith(`${file}/`))) dead.push(`${page} → ${target}`);
       }
     }

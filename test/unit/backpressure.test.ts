@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Subject, lastValueFrom, toArray, from, Observable } from 'rxjs';
+import { Subject, lastValueFrom, toArray, from, Observable, tap } from 'rxjs';
 import {
   BufferOverflowError,
   filterParallel,
@@ -8,6 +8,7 @@ import {
   mapParallel,
   toAsyncIterable,
   run,
+  task,
   threadScheduler,
 } from 'rxjs-parallel';
 import { deferred, record, turn } from '../support/util.js';
@@ -101,6 +102,33 @@ describe('credits: a pull source is read only on demand', () => {
         }
       }
       expect(seen).toEqual(Array.from({ length: 400 }, (_, i) => i));
+      expect(state.worst).toBeLessThanOrEqual(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  // batchSize 'auto' grows while elements are short and halves when a batch is slow: the credits it
+  // grants as the batch grows must not outlive the shrink (they once piled up over a long stream).
+  it("with batchSize 'auto', never reads beyond the bound for the largest batch, however often the batch grows and shrinks", async () => {
+    const workers = 2;
+    const maxsize = 4;
+    const bound = workers * 256 * 2 + maxsize; // MAX_BATCH 256, one batch queued behind it
+    const sometimesSlow = task<{ i: number; slow: boolean; ms: number }, number>(new URL('../fixtures/workers.mjs', import.meta.url), 'sometimesSlow');
+    let emitted = 0;
+    const { state, source } = counted(12 * 700, () => emitted + bound);
+    const items = (function* () {
+      for (const i of source) yield { i, slow: i % 700 >= 690, ms: 25 }; // 690 short elements, then 10 of 25 ms
+    })();
+    const pool = threadScheduler({ workers });
+    try {
+      await run(
+        fromIterable(items).pipe(
+          mapParallel(sometimesSlow, { workers, maxsize, batchSize: 'auto', scheduler: pool }),
+          tap(() => emitted++),
+        ),
+      );
+      expect(emitted).toBe(12 * 700);
       expect(state.worst).toBeLessThanOrEqual(0);
     } finally {
       await pool.close();

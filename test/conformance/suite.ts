@@ -8,13 +8,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { from, lastValueFrom, of, take, throwError, toArray, concat, Observable } from 'rxjs';
+import * as operators from 'rxjs-parallel';
 import {
-  eachParallel,
-  filterParallel,
-  flatMapOrdered,
-  flatMapParallel,
   fromIterable,
-  mapParallel,
   ordered,
   run,
   StageError,
@@ -76,6 +72,13 @@ export interface ConformanceTarget {
   ref?: (ref: TaskRef<any, any>) => TaskRef<any, any>;
   /** Cases that cannot work on this scheduler, by title, with the reason (shown as the skip's note). */
   skip?: Readonly<Record<string, string>>;
+  /** Options added to every stage of every case (e.g. `partitionBy`: the suite must still pass). */
+  options?: Readonly<Record<string, unknown>>;
+  /**
+   * The built-in scheduler this one behaves as, where a case's expectation depends on it; without
+   * `scheduler`, the one each stage uses (a private one per subscription).
+   */
+  like?: SchedulerName;
 }
 
 function refsFor(target: ConformanceTarget): typeof t {
@@ -84,11 +87,19 @@ function refsFor(target: ConformanceTarget): typeof t {
 }
 
 export function conformance(kind: SchedulerName | (string & {}), makeShared?: () => Scheduler, target: ConformanceTarget = {}): void {
-  let scheduler: SchedulerName | Scheduler = kind as SchedulerName;
+  const like = target.like ?? kind;
+  let scheduler: SchedulerName | Scheduler = like as SchedulerName;
   const t = refsFor(target);
-  const asyncKind = kind !== 'sync';
+  const asyncKind = like !== 'sync';
   /** Outputs an inner source may produce ahead of what downstream asked (documented: none in-process, 64 in a worker). */
-  const outputWindow = kind === 'task' || kind === 'sync' ? 0 : 64;
+  const outputWindow = like === 'task' || like === 'sync' ? 0 : 64;
+  // Every stage of every case gets the target's extra options.
+  const extra = target.options ?? {};
+  const mapParallel: typeof operators.mapParallel = (fn, o) => operators.mapParallel(fn, { ...extra, ...o });
+  const filterParallel: typeof operators.filterParallel = (fn, o) => operators.filterParallel(fn, { ...extra, ...o });
+  const flatMapParallel: typeof operators.flatMapParallel = (fn, o) => operators.flatMapParallel(fn, { ...extra, ...o });
+  const flatMapOrdered: typeof operators.flatMapOrdered = (fn, o) => operators.flatMapOrdered(fn, { ...extra, ...o });
+  const eachParallel: typeof operators.eachParallel = (fn, o) => operators.eachParallel(fn, { ...extra, ...o });
   /** Calls in work at once: the sync scheduler runs one element at a time whatever `workers` says. */
   const concurrent = (workers: number) => (asyncKind ? workers : 1);
 

@@ -29,6 +29,7 @@ export { run, type RunOptions } from './backpressure/run.js';
 export {
   STAGE_DEFAULTS,
   SKIP,
+  type Replacement,
   type StageOptions,
   type OnError,
   type ErrorContext,

@@ -12,6 +12,7 @@ import {
   mapParallel,
   ordered,
   run,
+  SKIP,
   task,
   toAsyncIterable,
   type Context,
@@ -40,6 +41,21 @@ describe('types', () => {
     expectTypeOf(ref).toEqualTypeOf<TaskRef<number, string>>();
     expectTypeOf(mapParallel(ref)).toEqualTypeOf<OperatorFunction<number, string>>();
     expect(ref.module).toBe('file:///abs/tasks.js');
+  });
+
+  it('widens the output by what onError returns, and SKIP adds nothing', () => {
+    const failing = (x: number) => String(x);
+    expectTypeOf(mapParallel(failing, { onError: () => ({ failed: 'x' }) })).toEqualTypeOf<OperatorFunction<number, string | { failed: string }>>();
+    expectTypeOf(mapParallel(failing, { onError: async () => -1 })).toEqualTypeOf<OperatorFunction<number, string | number>>();
+    expectTypeOf(mapParallel(failing, { onError: () => SKIP })).toEqualTypeOf<OperatorFunction<number, string>>();
+    expectTypeOf(mapParallel(failing, { onError: (_e, x) => (x > 0 ? SKIP : 0) })).toEqualTypeOf<OperatorFunction<number, string | 0>>();
+    expectTypeOf(mapParallel(failing, { onError: 'skip' })).toEqualTypeOf<OperatorFunction<number, string>>();
+    // A replacement for a flatMap element is emitted as its outputs.
+    expectTypeOf(flatMapParallel((x: number) => [x], { onError: () => ['fallback'] })).toEqualTypeOf<OperatorFunction<number, number | string>>();
+    // A function that logs and returns nothing emits undefined: the type says so (return SKIP instead).
+    expectTypeOf(mapParallel(failing, { onError: () => {} })).toEqualTypeOf<OperatorFunction<number, string | void>>();
+    expectTypeOf(filterParallel((x: number) => x > 1, { onError: () => true })).toEqualTypeOf<OperatorFunction<number, number>>();
+    expect(typeof SKIP).toBe('symbol');
   });
 
   it('types inParallel’s array by input, and finalizeAsync as the identity', () => {

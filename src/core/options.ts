@@ -16,6 +16,9 @@ import type { Monitor } from '../monitor/monitor.js';
  */
 export const SKIP: unique symbol = Symbol.for('rxjs-parallel.SKIP') as never;
 
+/** What an `onError` function's result `Rep` adds to a stage's output: the replacement, not {@link SKIP}. */
+export type Replacement<Rep> = Exclude<Rep, typeof SKIP>;
+
 /**
  * What `onError` may be: `'throw'`, `'skip'`, or a function whose result replaces the element
  * (`Rep`, or a Promise of it), or {@link SKIP} to drop it.

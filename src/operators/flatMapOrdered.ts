@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { StageOptions } from '../core/options.js';
+import type { Replacement, StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 import type { FlatOutput, FlatResult } from './flatMapParallel.js';
@@ -22,6 +22,6 @@ import type { FlatOutput, FlatResult } from './flatMapParallel.js';
  * @returns An operator emitting the outputs in source order.
  * @see flatMapParallel, ordered
  */
-export function flatMapOrdered<T, R, Res = any, Rep = never>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | FlatOutput<Rep>> {
+export function flatMapOrdered<T, R, Res = any, Rep = never>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | FlatOutput<Replacement<Rep>>> {
   return stageOperator('flatMapOrdered', 'flat', fn, options, { allowOrdered: false, ordered: true });
 }

@@ -1,5 +1,5 @@
 import type { ObservableInput, OperatorFunction } from 'rxjs';
-import type { StageOptions } from '../core/options.js';
+import type { Replacement, StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 
@@ -39,6 +39,6 @@ export type FlatOutput<Rep> = [Rep] extends [never]
  * @returns An operator emitting the outputs.
  * @see flatMapOrdered
  */
-export function flatMapParallel<T, R, Res = any, Rep = never>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | FlatOutput<Rep>> {
+export function flatMapParallel<T, R, Res = any, Rep = never>(fn: StageFn<T, FlatResult<R>, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | FlatOutput<Replacement<Rep>>> {
   return stageOperator('flatMapParallel', 'flat', fn, options, { allowOrdered: false });
 }

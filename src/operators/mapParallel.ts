@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { StageOptions } from '../core/options.js';
+import type { Replacement, StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
 import type { StageFn } from '../core/task.js';
 
@@ -19,6 +19,6 @@ import type { StageFn } from '../core/task.js';
  * @returns An operator emitting `await fn(x, ctx)` per input.
  * @see filterParallel, flatMapParallel, ordered
  */
-export function mapParallel<T, R, Res = any, Rep = never>(fn: StageFn<T, R, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | Rep> {
+export function mapParallel<T, R, Res = any, Rep = never>(fn: StageFn<T, R, Res>, options?: StageOptions<T, Res, Rep>): OperatorFunction<T, R | Replacement<Rep>> {
   return stageOperator('mapParallel', 'map', fn, options, { allowOrdered: true });
 }

@@ -2,7 +2,7 @@ import type { StageStatus, WorkerInfo } from '../core/context.js';
 import { JobContext } from '../core/job-context.js';
 import { openInner, outputsOf, type Inner } from '../core/inner.js';
 import { isTaskRef, loadTask, type Work } from '../core/task.js';
-import { TaskTimeoutError } from '../errors.js';
+import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
 import { checkMilliseconds, unrefTimer } from './timers.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError } from './ship.js';
@@ -54,10 +54,25 @@ export class TaskScheduler implements Scheduler {
     this.startTimeout = checkMilliseconds(`${kind}Scheduler`, 'startTimeout', options?.startTimeout) ?? IN_PROCESS_DEFAULTS.startTimeout;
     this.endTimeout = checkMilliseconds(`${kind}Scheduler`, 'endTimeout', options?.endTimeout) ?? IN_PROCESS_DEFAULTS.endTimeout;
   }
+  /** Leases not ended yet: `close()` ends them, as a pool's does. */
+  private readonly leases = new Set<InProcessLease>();
+
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    return new InProcessLease(work, info, sink, this.kind === 'sync', this.startTimeout, this.endTimeout);
+    const lease = new InProcessLease(work, info, sink, this.kind === 'sync', this.startTimeout, this.endTimeout, this.leases);
+    this.leases.add(lease);
+    return lease;
   }
-  async close(): Promise<void> {}
+
+  /**
+   * Ends the leases still open, as a pool's `close()` does: their calls in work fail with
+   * `WorkerCrashedError` (the scheduler is going away), then each runs its `onEnd`. The scheduler
+   * can be used again afterwards.
+   */
+  async close(): Promise<void> {
+    const open = [...this.leases];
+    let left = open.length;
+    await Promise.allSettled(open.map((lease) => lease.closeByScheduler({ done: --left === 0, activeWorkers: left })));
+  }
 }
 
 type Fn = (...args: any[]) => unknown;
@@ -84,6 +99,7 @@ class InProcessLease implements WorkerLease {
     private readonly inline: boolean,
     private readonly startTimeout: number,
     private readonly endTimeout: number,
+    private readonly open: Set<InProcessLease>,
   ) {
     this.flat = work.mode === 'flat';
     if (inline && !isTaskRef(work.fn) && !isTaskRef(work.onEnd) && work.onStart === undefined) {
@@ -107,6 +123,14 @@ class InProcessLease implements WorkerLease {
   }
 
   run(jobs: readonly Job[]): void {
+    if (this.ended) {
+      // Closed by its scheduler (or ended): nothing more runs here.
+      const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
+      this.later(() => {
+        for (const job of jobs) this.sink.reject(job.seq, error.forElement(job.elementIndex));
+      });
+      return;
+    }
     for (const job of jobs) this.runOne(job);
   }
 
@@ -206,9 +230,20 @@ class InProcessLease implements WorkerLease {
     }
   }
 
+  /** The scheduler is closing under a stage still using this lease: its calls in work fail, then it ends. */
+  closeByScheduler(status: StageStatus): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    const calls = [...this.inFlight.values()];
+    const ending = this.end(status); // first, so that a retry the stage makes on hearing this is refused
+    const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
+    for (const ctx of calls) this.sink.reject(ctx.seq, error.forElement(ctx.elementIndex));
+    return ending;
+  }
+
   end(status: StageStatus): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
+    this.open.delete(this);
     const reason = new DOMException('The stage ended', 'AbortError');
     for (const ctx of this.inFlight.values()) ctx.abort(reason);
     this.inFlight.clear();

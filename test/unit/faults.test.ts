@@ -16,6 +16,7 @@ import {
   taskScheduler,
   TaskTimeoutError,
   threadScheduler,
+  WorkerCrashedError,
   WorkerFunctionError,
   type SchedulerName,
 } from 'rxjs-parallel';
@@ -228,5 +229,22 @@ describe.each(['task', 'sync', 'thread', 'process'] as const)('%s scheduler: onE
   it('a Promise of SKIP drops it too', async () => {
     const out = await all(fromIterable([1, 2]).pipe(mapParallel((x: number) => { if (x === 2) throw new Error('x'); return x; }, { scheduler, onError: async () => SKIP })));
     expect(out).toEqual([1]);
+  });
+});
+
+describe('closing a shared task scheduler', () => {
+  it('ends the leases still open, as a pool does: calls in work fail with WorkerCrashedError, then onEnd runs', async () => {
+    const scheduler = taskScheduler();
+    let ended = 0;
+    let started!: () => void;
+    const inWork = new Promise<void>((resolve) => (started = resolve));
+    const { result } = record(
+      fromIterable([1, 2, 3]).pipe(mapParallel(() => (started(), new Promise(() => {})), { scheduler, onEnd: () => void ended++ })),
+    );
+    await inWork;
+    await scheduler.close();
+    const { error } = await result;
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect(ended).toBe(1);
   });
 });

@@ -128,7 +128,7 @@ export class WorkerFunctionError extends ParallelError {
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`Cannot run "${functionName}" in a worker: ${reason}`, options);
+    super(`Cannot run "${functionName}": ${reason}`, options);
   }
 }
 brand(WorkerFunctionError, 'WorkerFunctionError');
@@ -220,7 +220,7 @@ export class OrderingError extends ParallelError {
     /** Why the order cannot be restored, in words. */
     readonly reason: string,
   ) {
-    super(`ordered() cannot restore source order over ${chain}: ${reason}`);
+    super(`Source order cannot be restored over ${chain}: ${reason}`);
   }
 }
 brand(OrderingError, 'OrderingError');

@@ -159,9 +159,12 @@ class Hop<T, R> {
 
   /** What the upstream producer delivers to: the operator's own subscriber, counted. */
   upstreamObserver(subscriber: Subscriber<T>): IndexedObserver<T> {
+    const down = this.down;
     return {
+      // Closed too once the consumer is: one that stopped while it was still being subscribed
+      // (take(n) over the sync scheduler) has not yet unsubscribed anything.
       get closed() {
-        return subscriber.closed;
+        return subscriber.closed || down.closed;
       },
       next: (value, index) => {
         const outerIndex = this.index; // a value delivered while another is (re-entrant producers)
@@ -182,7 +185,9 @@ class Hop<T, R> {
           }
         }
       },
-      error: (error) => this.during(() => subscriber.error(error)),
+      // What an operator emits while it handles the upstream's error is not the upstream's: a
+      // fallback it switched to (catchError) breaks the chain. On complete, it is what it held back.
+      error: (error) => subscriber.error(error),
       complete: () => this.during(() => subscriber.complete()),
     };
   }

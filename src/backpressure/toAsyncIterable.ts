@@ -45,13 +45,25 @@ export function toAsyncIterable<T>(source: Observable<T>, options: ToAsyncIterab
   if (isPullObservable(source)) {
     // An operator that breaks the credit chain (delay, mergeMap...) makes the upstream push: then
     // values wait here, as over a plain Observable (bounded by `maxsize` when it is set).
-    return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false, onBreak: () => it.line.grant(Infinity) }), true, maxsize, overflow);
+    const onBreak = (it: Iter<T>) => (chain: string) => {
+      it.line.grant(Infinity);
+      // Not silent: from here on what arrives is buffered without bound, unless `maxsize` bounds it.
+      if (maxsize === undefined) warn(`toAsyncIterable: ${chain} breaks the chain of credits, so the loop no longer paces the pipeline and values wait in an unbounded buffer; pass { maxsize, overflow } to bound it, or move that operator before the stages`);
+    };
+    return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false, onBreak: onBreak(it) }), true, maxsize, overflow);
   }
   if (maxsize === undefined) return eachValueFrom(source);
   return new Iter<T>((it) => source.subscribe(it.observer), false, maxsize, overflow);
 }
 
 type Settle<T> = { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
+
+/** A process warning in Node (code RXJS_PARALLEL_CHAIN_BROKEN), `console.warn` elsewhere. */
+function warn(message: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { code: 'RXJS_PARALLEL_CHAIN_BROKEN' });
+  else console.warn(message);
+}
 
 /** The iterator behind toAsyncIterable: a queue of values and of waiting `next()` calls. */
 class Iter<T> implements AsyncIterableIterator<T> {

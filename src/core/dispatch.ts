@@ -153,12 +153,19 @@ export class Dispatcher {
           // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one,
           // or, once upstream is done, for room for all that is left (not one job per freed place).
           if (n < batch && slot.busy > 0 && (!run.intake.done || n < this.queue.length)) break;
-          const jobs: Job[] = new Array(n);
-          for (let i = 0; i < n; i++) jobs[i] = this.start(this.queue.shift()!, slot);
-          if (slot.busy === 0) slot.progressAt = performance.now();
+          if (this.canReclaim && slot.busy === 0) slot.progressAt = performance.now();
           slot.busy += n;
           this.inWork += n;
           if (slot.busy >= this.slotCap) this.unlist(slot);
+          if (n === 1 && slot.lease.runOne) {
+            // One job: no array for it (most in-process stages, element by element).
+            const el = this.start(this.queue.shift()!, slot);
+            slot.batches?.push({ sentAt: performance.now(), remaining: 1 });
+            slot.lease.runOne(el);
+            continue;
+          }
+          const jobs: Job[] = new Array(n);
+          for (let i = 0; i < n; i++) jobs[i] = this.start(this.queue.shift()!, slot);
           slot.batches?.push({ sentAt: performance.now(), remaining: n });
           slot.lease.run(jobs);
         }
@@ -176,24 +183,35 @@ export class Dispatcher {
     const run = this.run;
     el.slot = slot;
     el.attempts++;
+    if (!slot.lease.byJob) run.bySeq.set(el.seq, el); // a lease that answers by seq: found by it
     if (el.at !== undefined) el.at = run.probe!.started(1, el.at);
-    if (run.o.timeout !== undefined) el.timer = setTimeout(this.onTimeout, run.o.timeout, el);
+    if (run.timed) {
+      el.timer = setTimeout(this.onTimeout, run.o.timeout, el);
+      run.timed.add(el);
+    }
     if (run.mode === 'flat') run.emitter.producing(el);
     return el;
   }
 
-  /** The element left its worker (settled, failed, timed out or reclaimed): free the worker when its batch is done. */
-  release(el: Element): void {
+  /**
+   * The element left its worker (settled, failed, timed out or reclaimed): free the worker when its
+   * batch is done. `holdKey`: its call may still run (it timed out), so its `partitionBy` key stays
+   * busy until the lease says it stopped.
+   */
+  release(el: Element, holdKey = false): void {
     const slot = el.slot!;
     el.slot = undefined;
+    const run = this.run;
+    if (!slot.lease.byJob) run.bySeq.delete(el.seq);
     if (el.timer !== undefined) {
       clearTimeout(el.timer);
       el.timer = undefined;
+      run.timed!.delete(el);
     }
-    const run = this.run;
     if (el.at !== undefined) el.at = run.probe!.finished(el.at); // a retried element's queue wait starts here
     if (run.mode === 'flat') run.emitter.stopped(el);
-    this.queue.done(el);
+    if (holdKey) el.holdsKey = true;
+    else this.queue.done(el);
     this.inWork--;
     slot.busy--;
     if (this.canReclaim) slot.progressAt = performance.now();
@@ -294,13 +312,11 @@ export class Dispatcher {
   }
 
   /** A lease gave back jobs it had not started: they go to the front of the queue, in order. */
-  reclaimed(slot: Slot, seqs: readonly number[]): void {
+  reclaimed(slot: Slot, jobs: readonly Element[]): void {
     slot.reclaiming = false;
-    const run = this.run;
     const back: Element[] = [];
-    for (const seq of seqs) {
-      const el = run.elements.get(seq);
-      if (!el || el.slot !== slot) continue;
+    for (const el of jobs) {
+      if (el.slot !== slot) continue;
       this.release(el);
       el.attempts--; // it never ran
       back.push(el);
@@ -310,12 +326,11 @@ export class Dispatcher {
   }
 
   /** Jobs sent again to a replacement worker: a new attempt, timed from now. */
-  resent(slot: Slot, seqs: readonly number[]): void {
+  resent(slot: Slot, jobs: readonly Element[]): void {
     const timeout = this.run.o.timeout;
     if (timeout === undefined) return;
-    for (const seq of seqs) {
-      const el = this.run.elements.get(seq);
-      if (!el || el.slot !== slot) continue;
+    for (const el of jobs) {
+      if (el.slot !== slot) continue;
       clearTimeout(el.timer);
       el.timer = setTimeout(this.onTimeout, timeout, el);
     }
@@ -329,20 +344,31 @@ export class Dispatcher {
     if (!el.slot || run.state !== State.Running) return;
     const error = new TaskTimeoutError(run.o.name, el.elementIndex, run.o.timeout!);
     run.probe?.timedOut();
-    el.slot.lease.cancel(el.seq, error);
-    this.release(el);
+    const lease = el.slot.lease;
+    lease.cancel(el.seq, error);
+    this.release(el, run.o.partitionBy !== undefined && lease.reportsStopped === true);
     run.failed(el, error);
     this.dispatch();
     run.endIdleSlots();
   };
 
+  /** A timed-out element's call has really stopped: its key may go again. */
+  stopped(el: Element): void {
+    if (!el.holdsKey) return;
+    el.holdsKey = false;
+    this.queue.done(el);
+    if (this.run.state === State.Running) this.dispatch();
+  }
+
   /** Stops every element's timer (the stage is ending). */
   stopTimers(): void {
-    for (const el of this.run.elements.values()) {
-      if (el.timer !== undefined) {
+    const timed = this.run.timed;
+    if (timed) {
+      for (const el of timed) {
         clearTimeout(el.timer);
         el.timer = undefined;
       }
+      timed.clear();
     }
     clearTimeout(this.stealTimer);
     this.stealTimer = undefined;

@@ -51,6 +51,8 @@ export interface Element extends Job {
   settled: boolean;
   /** In the emit queue (unordered mode). */
   queued: boolean;
+  /** Timed out, and its call has not stopped yet: its `partitionBy` key stays busy until it does. */
+  holdsKey: boolean;
   /** Left without outputs because it failed (skipped) or was dropped by overflow; for the monitor. */
   lost: 'failed' | 'dropped' | undefined;
   /**
@@ -98,6 +100,7 @@ export function newElement(seq: number, value: unknown, elementIndex: ElementInd
     allowance: 0,
     settled: false,
     queued: false,
+    holdsKey: false,
     lost: undefined,
     at: undefined,
   };

@@ -16,8 +16,6 @@ import type { StageRun } from './stage.js';
 export class Emitter {
   /** Unordered mode: elements with outputs to emit or ready to leave, in completion order. */
   private readonly queue = new Ring<Element>();
-  /** Ordered mode: the seq that must leave next. */
-  private headSeq = 0;
   private flushing = false;
   private again = false;
   /** Elements that left since the last top-up of upstream credit (one top-up per flush, not per element). */
@@ -139,7 +137,7 @@ export class Emitter {
       do {
         this.again = false;
         while (run.state <= State.Completing) {
-          const el = ordered ? run.elements.get(this.headSeq) : this.queue.peek();
+          const el = ordered ? run.arrival!.peek() : this.queue.peek();
           if (!el || !this.emit(el)) break;
           if (!el.settled) {
             if (ordered) break; // the head is still producing
@@ -147,7 +145,7 @@ export class Emitter {
             el.queued = false;
             continue;
           }
-          if (ordered) this.headSeq++;
+          if (ordered) run.arrival!.shift();
           else {
             this.queue.shift();
             el.queued = false;
@@ -176,7 +174,7 @@ export class Emitter {
       el.one = undefined;
       el.emitted = 1;
       run.observer.next(one, el.elementIndex);
-      if (run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take): so do we, at once
+      if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take) during subscribe: so do we, at once
       return true;
     }
     const outs = el.outs;
@@ -185,7 +183,7 @@ export class Emitter {
       if (run.state > State.Completing || !run.down.take()) return false;
       const value = outs[el.outHead++];
       run.observer.next(value, [...el.elementIndex, el.emitted++]);
-      if (run.observer.closed) {
+      if (run.subscribing && run.observer.closed) {
         run.subscription.unsubscribe();
         return false;
       }
@@ -206,7 +204,7 @@ export class Emitter {
   private demand(): void {
     const run = this.run;
     const window = this.window;
-    const head = run.orderedOut ? run.elements.get(this.headSeq) : undefined;
+    const head = run.orderedOut ? run.arrival!.peek() : undefined;
     if (run.orderedOut && (!head || !head.slot)) return; // only the head streams; later elements wait within their window
     if (window > 0) {
       if (head) this.topUp(head, window);
@@ -242,7 +240,7 @@ export class Emitter {
   /** The element leaves the stage: its credit goes back upstream at the end of the flush. */
   private leave(el: Element): void {
     const run = this.run;
-    run.elements.delete(el.seq);
+    run.held--;
     run.probe?.left(el.lost ?? (el.emitted > 0 || run.mode === 'each' ? 'emitted' : 'filtered'), el.emitted, el.elementIndex);
     this.owed++;
   }
@@ -255,7 +253,7 @@ export class Emitter {
 
   /** Elements that a failure of `el` may still show, before the stream fails: its outputs downstream has credit for now. */
   emitNow(el: Element): void {
-    if (this.run.orderedOut ? el.seq === this.headSeq : true) this.emit(el);
+    if (this.run.orderedOut ? el === this.run.arrival!.peek() : true) this.emit(el);
   }
 }
 

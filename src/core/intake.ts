@@ -24,7 +24,9 @@ export class Intake {
   subscribe(source: Observable<unknown>): void {
     const run = this.run;
     if (isPullObservable(source)) {
-      this.line = new CreditLine(0);
+      // The credits go with the subscription, not after it: an upstream that emits as it is
+      // subscribed (a stage of the sync scheduler over a synchronous source) finds them there.
+      this.line = new CreditLine(this.run.capacity());
       const observer: IndexedObserver<unknown> = {
         get closed() {
           return run.state !== State.Running;
@@ -65,7 +67,7 @@ export class Intake {
   topUp(): void {
     const line = this.line;
     if (!line || this.push || this.done || this.run.state !== State.Running) return;
-    const want = this.run.capacity() - this.run.elements.size - line.credits;
+    const want = this.run.capacity() - this.run.held - line.credits;
     if (want > 0) line.grant(want);
   }
 

@@ -12,6 +12,11 @@ export class JobContext {
   aborted = false;
   /** True once the call has answered (its first answer is the one that counts). */
   settled = false;
+  /** In-process, after a cancel: the stage was told the call stopped; the grace timer until it is. */
+  stopReported = false;
+  graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The job it is the call of, for an in-process scheduler that settles by job. */
+  job: import('../schedulers/scheduler.js').Job | undefined = undefined;
   constructor(
     readonly resources: unknown,
     readonly workerInfo: WorkerInfo,

@@ -10,12 +10,13 @@
 import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
 import { isParallelError, StageError, WorkerFunctionError, type ElementIndex } from '../errors.js';
 import { PullObservable, type IndexedObserver, type PullRequest, type CreditLine } from '../backpressure/credit.js';
-import type { LeaseSink, Scheduler, StageMode } from '../schedulers/scheduler.js';
+import type { Job, LeaseSink, Scheduler, StageMode } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
 import type { Work } from './task.js';
 import type { StageGauges, StageProbe } from './probe.js';
 import { newElement, State, type Element, type Slot } from './element.js';
+import { Ring } from '../backpressure/ring.js';
 import { Intake } from './intake.js';
 import { Dispatcher } from './dispatch.js';
 import { Emitter } from './emit.js';
@@ -59,8 +60,14 @@ export class StageRun {
   readonly workers: number;
   /** Infinity for `maxsize: 0`. */
   readonly maxsize: number;
-  /** Every element in the stage, by seq. */
-  readonly elements = new Map<number, Element>();
+  /** Elements in the stage: queued, in work, or done and waiting to be emitted. */
+  held = 0;
+  /** Ordered output: every element in the stage, in seq order (the head is the next to leave). */
+  readonly arrival: Ring<Element> | undefined;
+  /** Elements in work on a lease that settles by seq (not `byJob`: a custom scheduler's), by seq. */
+  readonly bySeq = new Map<number, Element>();
+  /** Elements in work with a timer (only with `timeout`), to stop them all at once. */
+  readonly timed: Set<Element> | undefined;
   readonly probe: StageProbe | undefined;
   readonly down: CreditLine;
   readonly intake: Intake;
@@ -72,6 +79,11 @@ export class StageRun {
   private readonly ownsScheduler: boolean;
   private nextSeq = 0;
   private ending: Promise<unknown> | undefined;
+  /**
+   * Inside the constructor (the subscribe call): our Subscription is not yet in downstream's hands,
+   * so a downstream that stops inside `next` (take) can only be seen by its `closed`.
+   */
+  subscribing = true;
 
   constructor(
     private readonly config: StageConfig,
@@ -83,6 +95,8 @@ export class StageRun {
     this.mode = config.mode;
     this.fn = config.fn;
     this.orderedOut = request.ordered || o.ordered || config.ordered === true;
+    if (this.orderedOut) this.arrival = new Ring();
+    if (o.timeout !== undefined) this.timed = new Set();
     this.orderedBy = request.orderedBy;
     this.down = request.line;
     this.subscription = new Subscription(() => this.teardown());
@@ -102,8 +116,8 @@ export class StageRun {
       this.gauges(),
     );
     this.dispatcher.openSlots(this.scheduler, (slot) => new SlotSink(this, slot));
-    if (this.state !== State.Running) return;
-    this.intake.subscribe(source);
+    if (this.state === State.Running) this.intake.subscribe(source);
+    this.subscribing = false;
   }
 
   /** The credit bound: elements in work (a batch and its prefetch per worker) plus `maxsize` waiting. */
@@ -124,7 +138,7 @@ export class StageRun {
         return run.intake.line && !run.intake.push ? run.intake.line.credits : Infinity;
       },
       get held() {
-        return run.elements.size;
+        return run.held;
       },
       get upstream() {
         return run.intake.push ? ('push' as const) : ('pull' as const);
@@ -147,7 +161,8 @@ export class StageRun {
     }
     const el = newElement(seq, value, index ?? [seq], key);
     if (this.probe) el.at = this.probe.received(el.elementIndex);
-    this.elements.set(seq, el);
+    this.held++;
+    this.arrival?.push(el);
     this.dispatcher.queue.push(el);
     if (!this.delivering) this.dispatcher.dispatch();
     if (this.intake.push && this.dispatcher.queue.length > this.maxsize) this.intake.overflow();
@@ -170,7 +185,7 @@ export class StageRun {
 
   /** The element `seq`, if it is in work on `slot` (else the answer is stale: timed out, torn down). */
   inWork(seq: number, slot: Slot): Element | undefined {
-    const el = this.elements.get(seq);
+    const el = this.bySeq.get(seq);
     return el && el.slot === slot && this.state <= State.Completing ? el : undefined;
   }
 
@@ -295,7 +310,7 @@ export class StageRun {
   }
 
   checkComplete(): void {
-    if (this.state !== State.Running || !this.intake.done || this.elements.size > 0 || this.emitter.isFlushing) return;
+    if (this.state !== State.Running || !this.intake.done || this.held > 0 || this.emitter.isFlushing) return;
     this.state = State.Completing;
     void this.endAll().then((error) => {
       if (this.state !== State.Completing) return;
@@ -333,7 +348,7 @@ export class StageRun {
     if (!running) return;
     this.probe?.ended('unsubscribe');
     this.stopIntake();
-    this.elements.clear();
+    this.bySeq.clear();
     void this.endAll();
   }
 }
@@ -350,6 +365,13 @@ class SlotSink implements LeaseSink {
     if (el) this.run.settle(el, value);
   }
 
+  settleJob(job: Job, ok: boolean, value: unknown): void {
+    const el = job as Element;
+    if (el.slot !== this.slot || this.run.state > State.Completing) return; // stale: timed out, torn down
+    if (ok) this.run.settle(el, value);
+    else this.run.reject(el, value);
+  }
+
   reject(seq: number, error: unknown): void {
     const el = this.run.inWork(seq, this.slot);
     if (el) this.run.reject(el, error);
@@ -360,14 +382,23 @@ class SlotSink implements LeaseSink {
     if (el && this.run.mode === 'flat') this.run.emitter.outputs(el, values);
   }
 
-  reclaimed(seqs: readonly number[]): void {
+  outputsJob(job: Job, values: readonly unknown[]): void {
+    const el = job as Element;
+    if (el.slot === this.slot && this.run.state <= State.Completing && this.run.mode === 'flat') this.run.emitter.outputs(el, values);
+  }
+
+  stopped(job: Job): void {
+    this.run.dispatcher.stopped(job as Element);
+  }
+
+  reclaimed(jobs: readonly Job[]): void {
     if (this.run.state > State.Completing) return;
-    this.run.dispatcher.reclaimed(this.slot, seqs);
+    this.run.dispatcher.reclaimed(this.slot, jobs as readonly Element[]);
     this.run.dispatcher.dispatch();
   }
 
-  resent(seqs: readonly number[]): void {
-    if (this.run.state === State.Running) this.run.dispatcher.resent(this.slot, seqs);
+  resent(jobs: readonly Job[]): void {
+    if (this.run.state === State.Running) this.run.dispatcher.resent(this.slot, jobs as readonly Element[]);
   }
 
   settleMany(deliver: () => void): void {

@@ -59,9 +59,14 @@ export class FifoQueue implements WaitQueue {
 export class KeyedQueue implements WaitQueue {
   /** Waiting elements by key, in arrival order. */
   private readonly byKey = new Map<unknown, Ring<Element>>();
-  /** Keys whose head may go (a waiting element, none in work), in the order they became so. */
-  private ready = new Ring<unknown>();
-  private readonly readySet = new Set<unknown>();
+  /**
+   * Keys whose head may go (a waiting element, none in work), by their head's seq: the next to go
+   * is always the oldest element that may go, so dispatch follows arrival order across keys (an
+   * ordered stage's head is never passed over for a later element). Entries whose key is no longer
+   * ready, or whose head changed, are stale and skipped.
+   */
+  private readonly heap: Array<{ seq: number; key: unknown }> = [];
+  private readonly ready = new Set<unknown>();
   /** Keys with an element in work. */
   private readonly busy = new Set<unknown>();
   private count = 0;
@@ -72,35 +77,39 @@ export class KeyedQueue implements WaitQueue {
 
   /** One per ready key: only a key's head may go. */
   get dispatchable(): number {
-    return this.ready.length;
+    return this.ready.size;
   }
 
   push(el: Element): void {
     this.ringOf(el.key).push(el);
     this.count++;
-    this.makeReady(el.key, false);
+    this.makeReady(el.key);
   }
 
   unshift(el: Element): void {
     this.ringOf(el.key).unshift(el);
     this.count++;
-    this.makeReady(el.key, true);
+    if (this.ready.has(el.key)) this.heapPush(el.seq, el.key); // its head changed: listed again by the new one
+    else this.makeReady(el.key);
   }
 
   shift(): Element | undefined {
-    if (this.ready.length === 0) return undefined;
-    const key = this.ready.shift();
-    this.readySet.delete(key);
-    const ring = this.byKey.get(key)!;
-    const el = ring.shift()!;
-    if (ring.length === 0) this.byKey.delete(key);
-    this.count--;
-    this.busy.add(key);
-    return el;
+    while (this.heap.length > 0) {
+      const { seq, key } = this.heapPop();
+      const ring = this.byKey.get(key);
+      if (!this.ready.has(key) || !ring || ring.peek()!.seq !== seq) continue; // stale
+      this.ready.delete(key);
+      const el = ring.shift()!;
+      if (ring.length === 0) this.byKey.delete(key);
+      this.count--;
+      this.busy.add(key);
+      return el;
+    }
+    return undefined;
   }
 
   done(el: Element): void {
-    if (this.busy.delete(el.key)) this.makeReady(el.key, false);
+    if (this.busy.delete(el.key)) this.makeReady(el.key);
   }
 
   dropOldest(): Element | undefined {
@@ -113,8 +122,8 @@ export class KeyedQueue implements WaitQueue {
 
   clear(): void {
     this.byKey.clear();
+    this.heap.length = 0;
     this.ready.clear();
-    this.readySet.clear();
     this.busy.clear();
     this.count = 0;
   }
@@ -129,11 +138,11 @@ export class KeyedQueue implements WaitQueue {
   }
 
   /** The key's head may go now, unless one of its elements is in work or it is listed already. */
-  private makeReady(key: unknown, first: boolean): void {
-    if (!this.byKey.has(key) || this.busy.has(key) || this.readySet.has(key)) return;
-    this.readySet.add(key);
-    if (first) this.ready.unshift(key);
-    else this.ready.push(key);
+  private makeReady(key: unknown): void {
+    const ring = this.byKey.get(key);
+    if (!ring || this.busy.has(key) || this.ready.has(key)) return;
+    this.ready.add(key);
+    this.heapPush(ring.peek()!.seq, key);
   }
 
   /**
@@ -148,20 +157,49 @@ export class KeyedQueue implements WaitQueue {
     }
     if (!pick) return undefined;
     const ring = this.byKey.get(pick.key)!;
-    if (ring.peek() === pick) ring.shift();
+    const head = ring.peek() === pick;
+    if (head) ring.shift();
     else ring.pop();
     this.count--;
     if (ring.length === 0) {
       this.byKey.delete(pick.key);
-      if (this.readySet.delete(pick.key)) {
-        const keys = new Ring<unknown>();
-        while (this.ready.length > 0) {
-          const k = this.ready.shift();
-          if (k !== pick.key) keys.push(k);
-        }
-        this.ready = keys;
-      }
+      this.ready.delete(pick.key); // its heap entry goes stale
+    } else if (head && this.ready.has(pick.key)) {
+      this.heapPush(ring.peek()!.seq, pick.key);
     }
     return pick;
+  }
+
+  // A binary min-heap of { seq, key }, by seq.
+  private heapPush(seq: number, key: unknown): void {
+    const heap = this.heap;
+    let i = heap.push({ seq, key }) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].seq <= seq) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = { seq, key };
+  }
+
+  private heapPop(): { seq: number; key: unknown } {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= heap.length) break;
+        const r = l + 1;
+        const c = r < heap.length && heap[r].seq < heap[l].seq ? r : l;
+        if (heap[c].seq >= last.seq) break;
+        heap[i] = heap[c];
+        i = c;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 }

@@ -433,6 +433,10 @@ class WorkerHandle {
  */
 class RemoteLease implements WorkerLease {
   readonly ready: Promise<void>;
+  readonly byJob = true;
+  readonly reportsStopped = true;
+  /** Jobs cancelled while the worker ran them, until their call answers (or the worker goes). */
+  private cancelled: Map<number, Job> | undefined;
   private resolveReady!: () => void;
   private rejectReady!: (error: unknown) => void;
   private readyFailed = false;
@@ -526,7 +530,7 @@ class RemoteLease implements WorkerLease {
         handle.pumpIsolation();
       } else {
         this.held = [];
-        if (resend) this.sink.resent(jobs.map((job) => job.seq));
+        if (resend) this.sink.resent(jobs);
         this.send(jobs);
       }
     }
@@ -563,7 +567,7 @@ class RemoteLease implements WorkerLease {
         this.broken?.error ??
         new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
       queueMicrotask(() => {
-        for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
+        for (const job of jobs) this.sink.settleJob!(job, false, forJob(error, job));
       });
       return;
     }
@@ -639,7 +643,7 @@ class RemoteLease implements WorkerLease {
     if (failed) {
       const name = this.work.name;
       queueMicrotask(() => {
-        for (const [job, error] of failed) this.sink.reject(job.seq, new UncloneableValueError(name, job.elementIndex, 'element', { cause: error }));
+        for (const [job, error] of failed) this.sink.settleJob!(job, false, new UncloneableValueError(name, job.elementIndex, 'element', { cause: error }));
       });
     }
   }
@@ -660,7 +664,7 @@ class RemoteLease implements WorkerLease {
     if (at < 0) at = 0;
     const [job] = this.held.splice(at, 1);
     if (!job) return undefined;
-    this.sink.resent([job.seq]);
+    this.sink.resent([job]);
     this.send([job]);
     return job.seq;
   }
@@ -704,12 +708,14 @@ class RemoteLease implements WorkerLease {
       const first = message[2] as number;
       for (let i = 3; i < message.length; i++) {
         const seq = first + i - 3;
-        if (!this.pending.delete(seq)) {
-          handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
+        const job = this.pending.get(seq);
+        if (job === undefined) {
+          this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
           continue;
         }
+        this.pending.delete(seq);
         this.settled(seq);
-        this.sink.resolve(seq, message[i]);
+        this.sink.settleJob!(job, true, message[i]);
       }
       return;
     }
@@ -717,7 +723,7 @@ class RemoteLease implements WorkerLease {
       const seq = message[i] as number;
       const job = this.pending.get(seq);
       if (job === undefined) {
-        handle?.clearZombie(this.id, seq); // a cancelled call: its answer is not wanted
+        if (message[i + 1] !== R_RUNNING && message[i + 1] !== R_PART) this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
         continue;
       }
       const status = message[i + 1];
@@ -729,14 +735,14 @@ class RemoteLease implements WorkerLease {
       if (status === R_CANCELLED) continue;
       if (status === R_PART) {
         (this.partial ??= new Set()).add(seq);
-        this.sink.outputs(seq, payload as unknown[]);
+        this.sink.outputsJob!(job, payload as unknown[]);
         continue;
       }
       this.pending.delete(seq);
       this.settled(seq);
-      if (status === R_OK) this.sink.resolve(seq, payload);
-      else if (status === R_ERROR) this.sink.reject(seq, this.explain(this.work.fn, fromWireError(payload as WireError)));
-      else this.sink.reject(seq, new UncloneableValueError(this.work.name, job.elementIndex, 'result', { cause: fromWireError(payload as WireError) }));
+      if (status === R_OK) this.sink.settleJob!(job, true, payload);
+      else if (status === R_ERROR) this.sink.settleJob!(job, false, this.explain(this.work.fn, fromWireError(payload as WireError)));
+      else this.sink.settleJob!(job, false, new UncloneableValueError(this.work.name, job.elementIndex, 'result', { cause: fromWireError(payload as WireError) }));
     }
   }
 
@@ -760,24 +766,47 @@ class RemoteLease implements WorkerLease {
   }
 
   cancel(seq: number, reason: unknown): void {
-    if (!this.pending.delete(seq)) return;
+    const job = this.pending.get(seq);
+    if (!job) return;
+    this.pending.delete(seq);
     this.outboxStale = true;
-    const heldAt = this.held.findIndex((job) => job.seq === seq);
+    const heldAt = this.held.findIndex((j) => j.seq === seq);
     const wasHeld = heldAt >= 0;
     if (wasHeld) this.held.splice(heldAt, 1);
     this.settled(seq);
-    if (!this.attached || wasHeld) return; // never sent: no worker holds it
+    if (!this.attached || wasHeld) {
+      // Never sent: no worker runs it.
+      queueMicrotask(() => this.sink.stopped?.(job));
+      return;
+    }
+    (this.cancelled ??= new Map()).set(seq, job);
     this.handle!.addZombie(this.id, seq);
     this.handle!.post([CANCEL, this.id, seq, toWireError(reason)]);
   }
 
+  /** A cancelled call answered (R_CANCELLED, or a result no longer wanted): it has stopped. */
+  private zombieAnswered(seq: number): void {
+    this.handle?.clearZombie(this.id, seq);
+    const job = this.cancelled?.get(seq);
+    if (!job) return;
+    this.cancelled!.delete(seq);
+    this.sink.stopped?.(job);
+  }
+
+  /** The worker is gone: every cancelled call it was still running has stopped with it. */
+  private zombiesGone(): void {
+    const jobs = this.cancelled;
+    this.cancelled = undefined;
+    if (jobs) for (const job of jobs.values()) this.sink.stopped?.(job);
+  }
+
   reclaim(count: number): void {
     // Held here (not sent yet, or held back in isolation; never a suspect): given back at once.
-    const back: number[] = [];
+    const back: Job[] = [];
     if (this.outbox) {
       while (back.length < count && this.outbox.length > 0) {
         const job = this.outbox.pop()!;
-        if (this.pending.delete(job.seq)) back.push(job.seq);
+        if (this.pending.delete(job.seq)) back.push(job);
       }
       if (this.outbox.length === 0) this.outbox = undefined;
     }
@@ -786,15 +815,15 @@ class RemoteLease implements WorkerLease {
       if (this.suspects?.has(job.seq)) continue;
       this.held.splice(i, 1);
       this.pending.delete(job.seq);
-      back.push(job.seq);
+      back.push(job);
     }
     if (!this.attached) {
       // Not on a worker yet: everything is held here.
-      for (const seq of [...this.pending.keys()].reverse()) {
+      for (const job of [...this.pending.values()].reverse()) {
         if (back.length >= count) break;
-        if (this.suspects?.has(seq)) continue;
-        this.pending.delete(seq);
-        back.push(seq);
+        if (this.suspects?.has(job.seq)) continue;
+        this.pending.delete(job.seq);
+        back.push(job);
       }
     }
     if (back.length > 0 || !this.attached || this.reclaiming) {
@@ -814,7 +843,11 @@ class RemoteLease implements WorkerLease {
 
   onReclaimed(seqs: number[]): void {
     this.reclaiming = false;
-    const back = seqs.filter((seq) => this.pending.delete(seq));
+    const back: Job[] = [];
+    for (const seq of seqs) {
+      const job = this.pending.get(seq);
+      if (job && this.pending.delete(seq)) back.push(job);
+    }
     this.sink.reclaimed(back);
   }
 
@@ -848,7 +881,7 @@ class RemoteLease implements WorkerLease {
     const jobs = this.ending ? [] : [...this.pending.values()];
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this fails too
     const error = new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
-    for (const job of jobs) this.sink.reject(job.seq, error.forElement(job.elementIndex));
+    for (const job of jobs) this.sink.settleJob!(job, false, error.forElement(job.elementIndex));
     return ending;
   }
 
@@ -912,7 +945,7 @@ class RemoteLease implements WorkerLease {
     this.held = [];
     this.suspects = undefined;
     this.outboxStale = true;
-    for (const job of jobs) this.sink.reject(job.seq, forJob(error, job));
+    for (const job of jobs) this.sink.settleJob!(job, false, forJob(error, job));
   }
 
   /** No worker can be made for it (a configuration error): `ready` rejects with that error. */
@@ -938,6 +971,7 @@ class RemoteLease implements WorkerLease {
     this.attached = false;
     this.started = false;
     this.answerReclaim(); // its jobs stay here, to be sent again
+    this.zombiesGone();
     this.awaiting = undefined;
     this.outbox = undefined; // all of `pending` goes to the next worker
     this.held = [];
@@ -996,7 +1030,7 @@ class RemoteLease implements WorkerLease {
     this.pending.delete(seq);
     this.partial?.delete(seq);
     this.suspects?.delete(seq);
-    this.sink.reject(seq, crash.forElement(job.elementIndex));
+    this.sink.settleJob!(job, false, crash.forElement(job.elementIndex));
   }
 }
 

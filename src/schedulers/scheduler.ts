@@ -57,12 +57,27 @@ export interface LeaseSink {
    * Jobs that were sent but never started, given back (after `WorkerLease.reclaim`): the stage
    * runs them elsewhere. They are not settled and used no attempt.
    */
-  reclaimed(seqs: readonly number[]): void;
+  reclaimed(jobs: readonly Job[]): void;
   /**
    * Jobs that are sent again to a replacement worker (theirs died holding them, for another job's
    * sake), as a new attempt that uses no retry: their `timeout` starts again.
    */
-  resent(seqs: readonly number[]): void;
+  resent(jobs: readonly Job[]): void;
+  /**
+   * `resolve` (`ok`) or `reject` by the job object itself rather than by its seq. A lease whose
+   * `byJob` is true settles (and sends outputs) only this way.
+   */
+  settleJob?(job: Job, ok: boolean, value: unknown): void;
+  /** `outputs` by the job object itself; see `settleJob`. */
+  outputsJob?(job: Job, values: readonly unknown[]): void;
+  /**
+   * A job the stage cancelled (`WorkerLease.cancel`: it timed out) has really stopped: its call
+   * settled after the abort, its worker was terminated, or (in-process) the scheduler stopped
+   * waiting for it. A lease whose `reportsStopped` is true calls it once per cancelled job; the
+   * stage keeps the job's `partitionBy` key busy until then, so that a call that ignores its signal
+   * never overlaps the next element of its key.
+   */
+  stopped?(job: Job): void;
   /**
    * Optional, for a scheduler that receives many results at once (a batch from a remote worker):
    * calls `deliver`, inside which it calls `resolve` and `reject` for each, and the stage acts on
@@ -81,12 +96,22 @@ export interface WorkerLease {
   /** Resolves once `onStart` has run in the worker; rejects with what it threw. */
   readonly ready: Promise<void>;
   /**
+   * True for a lease that settles its jobs, and sends their outputs, by the job object
+   * (`LeaseSink.settleJob`, `outputsJob`) rather than by seq: the stage then keeps no index of
+   * its jobs by seq (a Map operation per element saved). The library's own leases do.
+   */
+  readonly byJob?: boolean;
+  /** True for a lease that reports each cancelled job's end through `LeaseSink.stopped`. */
+  readonly reportsStopped?: boolean;
+  /**
    * True when `ready` has resolved already, so that the stage may run elements at once (the sync
    * scheduler with nothing to await: elements then run within the upstream's `next`).
    */
   readonly readyNow?: boolean;
   /** Runs jobs (one, or a batch); each is settled once through the sink. */
   run(jobs: readonly Job[]): void;
+  /** Optional: runs one job, as `run([job])` would, without an array for it. */
+  runOne?(job: Job): void;
   /**
    * Aborts `ctx.signal` of a job in work (it timed out), and tears its inner source down (flat);
    * the stage has already settled it.

@@ -3,7 +3,8 @@ import { JobContext } from '../core/job-context.js';
 import { openInner, outputsOf, type Inner } from '../core/inner.js';
 import { isTaskRef, loadTask, type Work } from '../core/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
-import { checkMilliseconds, unrefTimer } from './timers.js';
+import { unrefTimer } from './timers.js';
+import { checkPoolOptions } from './pool-options.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError } from './ship.js';
 
@@ -22,10 +23,19 @@ export interface InProcessSchedulerOptions {
    * @default 10000
    */
   endTimeout?: number;
+  /**
+   * Milliseconds a call that timed out (its `ctx.signal` aborted) is waited for before the stage
+   * stops waiting: with `partitionBy`, its key stays busy until the call has stopped or this has
+   * passed, so that it does not overlap the next element of its key. (Nothing in-process can stop
+   * a call that ignores its signal; a thread or process worker is terminated after its own
+   * `cancelGrace`.)
+   * @default 1000
+   */
+  cancelGrace?: number;
 }
 
 /** Defaults of the in-process schedulers, in one place. */
-export const IN_PROCESS_DEFAULTS = Object.freeze({ startTimeout: 30_000, endTimeout: 10_000 });
+export const IN_PROCESS_DEFAULTS = Object.freeze({ startTimeout: 30_000, endTimeout: 10_000, cancelGrace: 1000 });
 
 /**
  * Runs `fn` in this event loop, as async tasks: the default scheduler, for I/O-bound work.
@@ -47,18 +57,21 @@ export class TaskScheduler implements Scheduler {
   readonly batching = false;
   private readonly startTimeout: number;
   private readonly endTimeout: number;
+  private readonly cancelGrace: number;
   constructor(
     readonly kind: 'task' | 'sync',
     options: InProcessSchedulerOptions = {},
   ) {
-    this.startTimeout = checkMilliseconds(`${kind}Scheduler`, 'startTimeout', options?.startTimeout) ?? IN_PROCESS_DEFAULTS.startTimeout;
-    this.endTimeout = checkMilliseconds(`${kind}Scheduler`, 'endTimeout', options?.endTimeout) ?? IN_PROCESS_DEFAULTS.endTimeout;
+    const o = checkPoolOptions(`${kind}Scheduler`, options, ['startTimeout', 'endTimeout', 'cancelGrace']) as InProcessSchedulerOptions;
+    this.startTimeout = o.startTimeout ?? IN_PROCESS_DEFAULTS.startTimeout;
+    this.endTimeout = o.endTimeout ?? IN_PROCESS_DEFAULTS.endTimeout;
+    this.cancelGrace = o.cancelGrace ?? IN_PROCESS_DEFAULTS.cancelGrace;
   }
   /** Leases not ended yet: `close()` ends them, as a pool's does. */
   private readonly leases = new Set<InProcessLease>();
 
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    const lease = new InProcessLease(work, info, sink, this.kind === 'sync', this.startTimeout, this.endTimeout, this.leases);
+    const lease = new InProcessLease(work, info, sink, this.kind === 'sync', this.startTimeout, this.endTimeout, this.cancelGrace, this.leases);
     this.leases.add(lease);
     return lease;
   }
@@ -81,6 +94,8 @@ class InProcessLease implements WorkerLease {
   readonly ready: Promise<void>;
   /** The sync scheduler with nothing to await: the stage may run elements at once, inline. */
   readonly readyNow: boolean = false;
+  readonly byJob = true;
+  readonly reportsStopped = true;
   private fn: Fn | undefined;
   private onEnd: Fn | undefined;
   private resources: unknown = undefined;
@@ -99,16 +114,43 @@ class InProcessLease implements WorkerLease {
     private readonly inline: boolean,
     private readonly startTimeout: number,
     private readonly endTimeout: number,
+    private readonly cancelGrace: number,
     private readonly open: Set<InProcessLease>,
   ) {
     this.flat = work.mode === 'flat';
-    if (inline && !isTaskRef(work.fn) && !isTaskRef(work.onEnd) && work.onStart === undefined) {
-      // Nothing to await: run each element as it arrives, within the upstream's `next`, as RxJS's
-      // own operators do (so take(n) stops a synchronous source after n).
-      this.fn = work.fn as Fn;
-      this.onEnd = work.onEnd as Fn | undefined;
-      this.readyNow = true;
-      this.ready = Promise.resolve();
+    if (inline && !isTaskRef(work.fn) && !isTaskRef(work.onEnd) && !isTaskRef(work.onStart)) {
+      // Nothing to await (no module to import, an onStart that returns at once): run each element
+      // as it arrives, within the upstream's `next`, as RxJS's own operators do (so take(n) stops a
+      // synchronous source after n).
+      let made: unknown;
+      let then: PromiseLike<unknown>['then'] | undefined;
+      try {
+        made = work.onStart ? (work.onStart as Fn)({ workerInfo: info, stage: work.name }) : undefined;
+        then = thenOf(made);
+      } catch (error) {
+        this.ready = Promise.reject(error);
+        this.ready.catch(() => {});
+        return;
+      }
+      if (!then) {
+        this.fn = work.fn as Fn;
+        this.onEnd = work.onEnd as Fn | undefined;
+        this.resources = made;
+        this.readyNow = true;
+        this.ready = Promise.resolve();
+        return;
+      }
+      // onStart returned a promise: wait for it (the elements that arrive meanwhile wait too).
+      this.ready = bounded(
+        Promise.resolve(made).then((resources) => {
+          this.fn = work.fn as Fn;
+          this.onEnd = work.onEnd as Fn | undefined;
+          this.resources = resources;
+        }),
+        this.startTimeout,
+        () => new TaskTimeoutError(work.name, [], this.startTimeout, 'onStart'),
+      );
+      this.ready.catch(() => {});
       return;
     }
     this.ready = bounded(this.start(), this.startTimeout, () => new TaskTimeoutError(work.name, [], this.startTimeout, 'onStart'));
@@ -127,15 +169,17 @@ class InProcessLease implements WorkerLease {
       // Closed by its scheduler (or ended): nothing more runs here.
       const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
       this.later(() => {
-        for (const job of jobs) this.sink.reject(job.seq, error.forElement(job.elementIndex));
+        for (const job of jobs) this.sink.settleJob!(job, false, error.forElement(job.elementIndex));
       });
       return;
     }
     for (const job of jobs) this.runOne(job);
   }
 
-  private runOne(job: Job): void {
+  runOne(job: Job): void {
+    if (this.ended) return this.run([job]);
     const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
+    ctx.job = job;
     this.inFlight.set(job.seq, ctx);
     let result: unknown;
     try {
@@ -166,13 +210,16 @@ class InProcessLease implements WorkerLease {
   private settle(ctx: JobContext, ok: boolean, value: unknown): void {
     // A call cancelled (timeout) or outlived by its lease (end) reports nothing: the stage moved on.
     // Both abort its ctx (and take it out of `inFlight`), so the flag spares a map lookup per element.
-    if (ctx.aborted || ctx.settled) return;
+    if (ctx.aborted || ctx.settled) {
+      if (ctx.aborted && !ctx.settled) this.stoppedCall(ctx); // a cancelled call has now ended
+      ctx.settled = true;
+      return;
+    }
     ctx.settled = true; // a thenable may call back twice: only its first answer counts
     if (ok && this.flat) return this.openOutputs(ctx, value);
     this.inFlight.delete(ctx.seq);
     this.asked?.delete(ctx.seq);
-    if (ok) this.sink.resolve(ctx.seq, value);
-    else this.sink.reject(ctx.seq, value);
+    this.sink.settleJob!(ctx.job!, ok, value);
   }
 
   /** flatMap: all outputs at once, or an inner source that streams them on request. */
@@ -183,12 +230,12 @@ class InProcessLease implements WorkerLease {
       outs = outputsOf(value);
     } catch (error) {
       this.inFlight.delete(seq);
-      return this.sink.reject(seq, error);
+      return this.sink.settleJob!(ctx.job!, false, error);
     }
     if (outs !== 'inner') {
       this.inFlight.delete(seq);
       this.asked?.delete(seq);
-      return this.sink.resolve(seq, outs);
+      return this.sink.settleJob!(ctx.job!, true, outs);
     }
     let open = true;
     const finish = (ok: boolean, payload: unknown) => {
@@ -196,11 +243,10 @@ class InProcessLease implements WorkerLease {
       open = false;
       this.inners?.delete(seq);
       this.inFlight.delete(seq);
-      if (ok) this.sink.resolve(seq, payload);
-      else this.sink.reject(seq, payload);
+      this.sink.settleJob!(ctx.job!, ok, payload);
     };
     const inner = openInner(value, {
-      next: (v) => open && !ctx.aborted && this.sink.outputs(seq, [v]),
+      next: (v) => open && !ctx.aborted && this.sink.outputsJob!(ctx.job!, [v]),
       complete: () => finish(true, undefined),
       error: (e) => finish(false, e),
     });
@@ -227,7 +273,20 @@ class InProcessLease implements WorkerLease {
     if (inner) {
       this.inners!.delete(seq);
       inner.close();
+      this.stoppedCall(ctx); // torn down: nothing of it runs any more
+      return;
     }
+    if (ctx.settled) return this.stoppedCall(ctx);
+    // Nothing in-process can stop a call that ignores its signal: past the grace, stop waiting.
+    ctx.graceTimer = unrefTimer(setTimeout(() => this.stoppedCall(ctx), this.cancelGrace));
+  }
+
+  /** A cancelled call ended (or is no longer waited for): tell the stage, once. */
+  private stoppedCall(ctx: JobContext): void {
+    if (ctx.stopReported) return;
+    ctx.stopReported = true;
+    clearTimeout(ctx.graceTimer);
+    this.sink.stopped?.(ctx.job!);
   }
 
   /** The scheduler is closing under a stage still using this lease: its calls in work fail, then it ends. */
@@ -236,7 +295,7 @@ class InProcessLease implements WorkerLease {
     const calls = [...this.inFlight.values()];
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this is refused
     const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
-    for (const ctx of calls) this.sink.reject(ctx.seq, error.forElement(ctx.elementIndex));
+    for (const ctx of calls) this.sink.settleJob!(ctx.job!, false, error.forElement(ctx.elementIndex));
     return ending;
   }
 

@@ -12,6 +12,7 @@ import {
   distinctUntilChanged,
   filter,
   finalize,
+  from,
   lastValueFrom,
   map,
   mergeMap,
@@ -28,7 +29,7 @@ import {
   toArray,
   type OperatorFunction,
 } from 'rxjs';
-import { fromIterable, mapParallel, Monitor, ordered, OrderingError, toAsyncIterable } from 'rxjs-parallel';
+import { BufferOverflowError, fromIterable, mapParallel, Monitor, ordered, OrderingError, toAsyncIterable } from 'rxjs-parallel';
 import { record } from '../support/util.js';
 
 /** A generator that counts its reads. */
@@ -160,5 +161,40 @@ describe('operators that delay or merge break the chain', () => {
     const { error, values } = await result;
     expect(error).toBeInstanceOf(OrderingError);
     expect(values).toEqual([]);
+  });
+});
+
+describe('a catchError that switches to a fallback source', () => {
+  it('breaks the chain: the stage after it sees a push upstream, and its overflow policy applies', async () => {
+    const monitor = new Monitor();
+    const { error } = await record(
+      fromIterable([1, 2, 3]).pipe(
+        mapParallel(async (x: number) => {
+          if (x === 2) throw new Error('x');
+          return x;
+        }, { workers: 1 }),
+        catchError(() => from(Array.from({ length: 100 }, (_, i) => i))),
+        mapParallel(async (x: number) => x, { workers: 1, maxsize: 2, overflow: 'error', monitor, name: 'after-fallback' }),
+      ),
+    ).result;
+    expect(error).toBeInstanceOf(BufferOverflowError);
+    expect(monitor.report().stages.find((s) => s.name === 'after-fallback')!.upstream).toBe('push');
+  });
+});
+
+describe('toAsyncIterable over a chain broken after the last stage', () => {
+  it('says so with a process warning (RXJS_PARALLEL_CHAIN_BROKEN) instead of buffering silently', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const seen: number[] = [];
+      for await (const x of toAsyncIterable(fromIterable([1, 2, 3]).pipe(mapParallel(async (x: number) => x), delay(1)))) seen.push(x as number);
+      expect(seen.sort()).toEqual([1, 2, 3]);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.some((w) => (w as Error & { code?: string }).code === 'RXJS_PARALLEL_CHAIN_BROKEN')).toBe(true);
+    } finally {
+      process.off('warning', listen);
+    }
   });
 });

@@ -3,7 +3,7 @@
 // never run, timers beyond what a timer holds, waits on onStart/onEnd that must be bounded, the sync
 // scheduler running inline, workers defaulting to the scheduler's size, and log-and-skip.
 import { describe, expect, it } from 'vitest';
-import { lastValueFrom, Observable, of, take, toArray } from 'rxjs';
+import { lastValueFrom, map, Observable, of, take, toArray } from 'rxjs';
 import {
   fromIterable,
   flatMapParallel,
@@ -168,6 +168,28 @@ describe('the sync scheduler runs each element inline, as RxJS operators do', ()
     expect(out).toEqual([0, 1, 2]); // synchronously
     expect(reads).toBe(3);
   });
+  it('take(3) after two sync stages, with an operator between them, still reads 3; a synchronous onStart keeps it inline', () => {
+    let reads = 0;
+    const source = new Observable<number>((subscriber) => {
+      for (let i = 0; i < 10 && !subscriber.closed; i++) {
+        reads++;
+        subscriber.next(i);
+      }
+      subscriber.complete();
+    });
+    const out: number[] = [];
+    source
+      .pipe(
+        mapParallel((x: number) => x, { scheduler: 'sync', onStart: () => ({ db: 1 }) }),
+        map((x) => x),
+        mapParallel((x: number) => x, { scheduler: 'sync' }),
+        take(3),
+      )
+      .subscribe((x) => out.push(x));
+    expect(out).toEqual([0, 1, 2]);
+    expect(reads).toBe(3);
+  });
+
   it('take(3) over a synchronous inner generator reads it 3 times', () => {
     let reads = 0;
     const out: number[] = [];

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import fc from 'fast-check';
-import { fromIterable, mapParallel, StageError, task, toAsyncIterable, type SchedulerName } from 'rxjs-parallel';
+import { flatMapOrdered, fromIterable, mapParallel, SKIP, StageError, task, taskScheduler, toAsyncIterable, type SchedulerName } from 'rxjs-parallel';
 import { startBus, type Bus } from '../support/bus.js';
 import { record } from '../support/util.js';
 
@@ -106,5 +106,63 @@ describe('partitionBy', () => {
     const { error } = await record(fromIterable([1, 2]).pipe(mapParallel(async (x: number) => x, { partitionBy: () => { throw new Error('no key'); } }))).result;
     expect(error).toBeInstanceOf(StageError);
     expect((error as StageError).phase).toBe('partitionBy');
+  });
+});
+
+describe('partitionBy: dispatch follows arrival order across keys', () => {
+  it.each(['task', 'sync'] as const)('%s: flatMapOrdered with a busy key completes (the head is never passed over)', async (scheduler) => {
+    for (const workers of [1, 2]) {
+      const out = await lastValueFrom(
+        fromIterable([{ id: 0, key: 'A' }, { id: 1, key: 'A' }, { id: 2, key: 'B' }]).pipe(
+          flatMapOrdered(async function* (v: { id: number }) {
+            yield `${v.id}.0`;
+            yield `${v.id}.1`;
+          }, { scheduler, workers, partitionBy: (v: { key: string }) => v.key }),
+          toArray(),
+        ),
+      );
+      expect(out).toEqual(['0.0', '0.1', '1.0', '1.1', '2.0', '2.1']);
+    }
+  });
+
+  it('starts a freed key’s next element before later elements of other keys', async () => {
+    const started: number[] = [];
+    await lastValueFrom(
+      fromIterable([{ id: 0, key: 'A' }, { id: 1, key: 'A' }, { id: 2, key: 'B' }]).pipe(
+        mapParallel(async (v: { id: number }) => void started.push(v.id), { workers: 1, partitionBy: (v: { key: string }) => v.key }),
+        toArray(),
+      ),
+    );
+    expect(started).toEqual([0, 1, 2]);
+  });
+});
+
+describe('partitionBy with timeout: a late call keeps its key until it has stopped', () => {
+  it('task: the next element of its key waits for the late call to end', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    let timedOut!: () => void;
+    const sawTimeout = new Promise<void>((resolve) => (timedOut = resolve));
+    const done = lastValueFrom(
+      fromIterable([{ id: 0, ms: 'late' }, { id: 1 }, { id: 2 }]).pipe(
+        mapParallel(
+          async (v: { id: number; ms?: string }) => {
+            log.push(`start ${v.id}`);
+            if (v.ms) await late; // ignores its signal, as a real write may
+            log.push(`end ${v.id}`);
+            return v.id;
+          },
+          { scheduler: taskScheduler({ cancelGrace: 60_000 }), workers: 2, timeout: 20, partitionBy: () => 'acct-1', onError: () => (timedOut(), SKIP) },
+        ),
+        toArray(),
+      ),
+    );
+    await sawTimeout;
+    for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['start 0']); // element 1 has not started beside the late call
+    release();
+    expect(await done).toEqual([1, 2]);
+    expect(log).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
   });
 });

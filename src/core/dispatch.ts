@@ -314,6 +314,9 @@ export class Dispatcher {
   /** A lease gave back jobs it had not started: they go to the front of the queue, in order. */
   reclaimed(slot: Slot, jobs: readonly Element[]): void {
     slot.reclaiming = false;
+    // Not asked again before another STEAL_AFTER_MS: an empty answer (the worker is being replaced,
+    // or started them all) asked again at once would be a loop that never yields.
+    if (this.canReclaim) slot.progressAt = performance.now();
     const back: Element[] = [];
     for (const el of jobs) {
       if (el.slot !== slot) continue;

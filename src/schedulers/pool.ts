@@ -826,7 +826,9 @@ class RemoteLease implements WorkerLease {
         back.push(job);
       }
     }
-    if (back.length > 0 || !this.attached || this.reclaiming) {
+    for (const job of back) this.settled(job.seq);
+    // In isolation the worker holds only the one job in flight, which stays there.
+    if (back.length > 0 || !this.attached || this.reclaiming || this.handle!.isolating) {
       queueMicrotask(() => this.sink.reclaimed(back));
       return;
     }
@@ -846,7 +848,10 @@ class RemoteLease implements WorkerLease {
     const back: Job[] = [];
     for (const seq of seqs) {
       const job = this.pending.get(seq);
-      if (job && this.pending.delete(seq)) back.push(job);
+      if (!job) continue;
+      this.pending.delete(seq);
+      this.settled(seq); // it left this lease: not in flight, nor a suspect, any more
+      back.push(job);
     }
     this.sink.reclaimed(back);
   }

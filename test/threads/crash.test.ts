@@ -113,9 +113,10 @@ describe.each(kinds)('$kind scheduler: which element a dead worker fails', ({ ki
           for (const i of range(n)) if (!always.has(i) && !once.has(i)) expect(emitted).toContain(i);
         },
       ),
-      { numRuns: kind === 'process' ? 8 : 12 },
+      // A run that hangs fails with its counterexample instead of timing the whole test out.
+      { numRuns: kind === 'process' ? 8 : 12, timeout: 20_000 },
     );
-  });
+  }, 180_000);
 });
 
 describe.each(kinds)('$kind scheduler: work is spread over the workers', ({ kind, make }) => {

@@ -154,19 +154,17 @@ export class Dispatcher {
           // or, once upstream is done, for room for all that is left (not one job per freed place).
           if (n < batch && slot.busy > 0 && (!run.intake.done || n < this.queue.length)) break;
           if (this.canReclaim && slot.busy === 0) slot.progressAt = performance.now();
-          slot.busy += n;
-          this.inWork += n;
-          if (slot.busy >= this.slotCap) this.unlist(slot);
+          // Started (a monitor's clock read) before they count as in work: the time up to now was idle.
           if (n === 1 && slot.lease.runOne) {
             // One job: no array for it (most in-process stages, element by element).
             const el = this.start(this.queue.shift()!, slot);
-            slot.batches?.push({ sentAt: performance.now(), remaining: 1 });
+            this.inWorkNow(slot, 1);
             slot.lease.runOne(el);
             continue;
           }
           const jobs: Job[] = new Array(n);
           for (let i = 0; i < n; i++) jobs[i] = this.start(this.queue.shift()!, slot);
-          slot.batches?.push({ sentAt: performance.now(), remaining: n });
+          this.inWorkNow(slot, n);
           slot.lease.run(jobs);
         }
       } while (this.again);
@@ -176,6 +174,14 @@ export class Dispatcher {
     // flatMap: an element just sent may stream as soon as its inner source is open.
     if (run.mode === 'flat' && this.inWork > 0 && !run.delivering) run.emitter.flush();
     if (this.canReclaim && this.queue.dispatchable === 0 && run.state === State.Running) this.steal();
+  }
+
+  /** `n` jobs went to `slot`. */
+  private inWorkNow(slot: Slot, n: number): void {
+    slot.busy += n;
+    this.inWork += n;
+    if (slot.busy >= this.slotCap) this.unlist(slot);
+    slot.batches?.push({ sentAt: performance.now(), remaining: n });
   }
 
   /** An element goes to `slot`. */

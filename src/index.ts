@@ -35,8 +35,8 @@ export {
   type ErrorContext,
   type OverflowPolicy,
 } from './core/options.js';
-export type { Context, StartContext, EndContext, WorkerInfo, StageStatus } from './core/context.js';
-export { task, isTaskRef, type TaskRef, type StageFn, type StartFn, type EndFn, type Work } from './core/task.js';
+export type { Context, StartContext, EndContext, WorkerInfo, StageStatus } from './shared/context.js';
+export { task, isTaskRef, type TaskRef, type StageFn, type StartFn, type EndFn, type Work } from './shared/task.js';
 
 // ---- Schedulers -----------------------------------------------------------------------------
 export { taskScheduler, type InProcessSchedulerOptions } from './schedulers/task.js';
@@ -68,7 +68,7 @@ export type { ReportOptions } from './monitor/report.js';
 export { progress, type ProgressOptions, type ProgressStream, type ProgressHandle } from './monitor/progress.js';
 
 // ---- Transfer -------------------------------------------------------------------------------
-export { transfer, type TransferListItem } from './core/transfer.js';
+export { transfer, type TransferListItem } from './shared/transfer.js';
 
 // ---- Errors ---------------------------------------------------------------------------------
 export {

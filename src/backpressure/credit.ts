@@ -7,9 +7,9 @@ import {
   type IndexedObserver,
   type PullRequest,
   type PullSubscribe,
-} from './pull-protocol.js';
+} from '../shared/pull-protocol.js';
 
-export { CreditLine, type IndexedObserver, type PullRequest, type PullSubscribe } from './pull-protocol.js';
+export { CreditLine, type IndexedObserver, type PullRequest, type PullSubscribe } from '../shared/pull-protocol.js';
 
 /**
  * An ordinary Observable that also speaks the demand protocol. A plain `subscribe` gets unbounded

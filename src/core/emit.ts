@@ -9,7 +9,7 @@
 import { Ring } from '../backpressure/ring.js';
 import { BufferOverflowError, StageError } from '../errors.js';
 import { buffered, type Element } from './element.js';
-import { openInner, outputsOf } from './inner.js';
+import { openInner, outputsOf } from '../shared/inner.js';
 import { State } from './element.js';
 import type { StageRun } from './stage.js';
 

@@ -1,8 +1,8 @@
 import { InvalidOptionError, type ElementIndex } from '../errors.js';
 import type { Scheduler, SchedulerName } from '../schedulers/scheduler.js';
 import { isScheduler } from '../schedulers/scheduler.js';
-import { isTaskRef, type EndFn, type StartFn } from './task.js';
-import { MAX_TIMER_MS } from '../schedulers/timers.js';
+import { isTaskRef, type EndFn, type StartFn } from '../shared/task.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import type { StageMonitor } from './probe.js';
 import type { Monitor } from '../monitor/monitor.js';
 

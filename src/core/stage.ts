@@ -13,7 +13,7 @@ import { PullObservable, type IndexedObserver, type PullRequest, type CreditLine
 import type { Job, LeaseSink, Scheduler, StageMode } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
-import type { Work } from './task.js';
+import type { Work } from '../shared/task.js';
 import type { StageGauges, StageProbe } from './probe.js';
 import { newElement, State, type Element, type Slot } from './element.js';
 import { Ring } from '../backpressure/ring.js';

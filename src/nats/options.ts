@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidOptionError } from '../errors.js';
-import { MAX_TIMER_MS } from '../schedulers/timers.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 
 /** TLS settings handed to the NATS client as they are (its `tls` connection option). */
 export interface NatsTlsOptions {

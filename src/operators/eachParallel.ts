@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
-import type { StageFn } from '../core/task.js';
+import type { StageFn } from '../shared/task.js';
 
 /**
  * Runs `fn` on each element for its effect, on a pool of workers; emits nothing and completes when

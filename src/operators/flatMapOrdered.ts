@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Replacement, StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
-import type { StageFn } from '../core/task.js';
+import type { StageFn } from '../shared/task.js';
 import type { FlatOutput, FlatResult } from './flatMapParallel.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { ObservableInput, OperatorFunction } from 'rxjs';
 import type { Replacement, StageOptions } from '../core/options.js';
 import { stageOperator } from './stage-operator.js';
-import type { StageFn } from '../core/task.js';
+import type { StageFn } from '../shared/task.js';
 
 /**
  * What a flatMap function may return: an Iterable, AsyncIterable, Observable (any ObservableInput)

@@ -7,7 +7,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { resolveOptions, type StageOptions } from '../core/options.js';
 import { stage } from '../core/stage.js';
-import type { Work } from '../core/task.js';
+import type { Work } from '../shared/task.js';
 import type { StageMode } from '../schedulers/scheduler.js';
 import { resolveScheduler } from '../schedulers/resolve.js';
 

@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import type { TransferListItem } from '../core/transfer.js';
+import type { TransferListItem } from '../shared/transfer.js';
 import { InvalidOptionError } from '../errors.js';
 import { importModule } from '../internal/import-module.js';
 import { moduleUrl } from '../internal/module-url.js';

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { checkMilliseconds } from './timers.js';
+import { checkMilliseconds } from '../shared/timers.js';
 
 /** Defaults shared by the thread and process schedulers. */
 export const POOL_DEFAULTS = Object.freeze({

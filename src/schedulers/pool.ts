@@ -13,9 +13,9 @@
  * @internal
  * @module
  */
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import { isTaskRef, type Work } from '../core/task.js';
-import { takeTransferList, type TransferListItem } from '../core/transfer.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import { isTaskRef, type Work } from '../shared/task.js';
+import { takeTransferList, type TransferListItem } from '../shared/transfer.js';
 import { InvalidOptionError, TaskTimeoutError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
 import {
   CANCEL,
@@ -51,7 +51,7 @@ import {
 import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './endpoints.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
-import { unrefTimer } from './timers.js';
+import { unrefTimer } from '../shared/timers.js';
 
 /** What a thread, process or remote scheduler hands its pool. */
 export interface PoolConfig {

@@ -1,6 +1,6 @@
 import type { ElementIndex } from '../errors.js';
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import type { Work } from '../core/task.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import type { Work } from '../shared/task.js';
 
 /**
  * What a stage does with `fn`'s return value. The scheduler needs it only where the value must be

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { describeWork, isTaskRef, type Work } from '../core/task.js';
+import { describeWork, isTaskRef, type Work } from '../shared/task.js';
 import { WorkerFunctionError } from '../errors.js';
 import type { StageWork } from './scheduler.js';
 import type { WireFunction, WireWork } from '../worker/protocol.js';

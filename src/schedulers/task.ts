@@ -1,9 +1,9 @@
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import { JobContext } from '../core/job-context.js';
-import { openInner, outputsOf, type Inner } from '../core/inner.js';
-import { isTaskRef, loadTask, type Work } from '../core/task.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import { JobContext } from '../shared/job-context.js';
+import { openInner, outputsOf, type Inner } from '../shared/inner.js';
+import { isTaskRef, loadTask, type Work } from '../shared/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
-import { unrefTimer } from './timers.js';
+import { unrefTimer } from '../shared/timers.js';
 import { checkPoolOptions } from './pool-options.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError } from './ship.js';

@@ -5,8 +5,8 @@
  * @internal
  * @module
  */
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import { describeWork, isTaskRef, type Work } from '../core/task.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import { describeWork, isTaskRef, type Work } from '../shared/task.js';
 import { InvalidOptionError, UncloneableValueError, WorkerCrashedError, WorkerFunctionError } from '../errors.js';
 import { defaultPoolSize } from '../schedulers/endpoints.js';
 import { checkPoolOptions, POOL_DEFAULTS } from '../schedulers/pool-options.js';

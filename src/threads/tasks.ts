@@ -3,8 +3,8 @@
  * passes to threads.js's own `expose()`. It never imports threads.js.
  * @module
  */
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import { JobContext } from '../core/job-context.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import { JobContext } from '../shared/job-context.js';
 import { collectOutputs } from '../core/outputs.js';
 import { InvalidOptionError } from '../errors.js';
 import { toWireError } from '../worker/protocol.js';

@@ -3,13 +3,13 @@
  * for results that should move rather than be copied.
  * @module
  */
-import { exposedTasks } from '../core/task.js';
+import { exposedTasks } from '../shared/task.js';
 import { InvalidOptionError } from '../errors.js';
 import { importModule } from '../internal/import-module.js';
 import { nodeThreadPort, webWorkerPort } from './ports.js';
 import { isServing, serve } from './runtime.js';
 
-export { transfer, type TransferListItem } from '../core/transfer.js';
+export { transfer, type TransferListItem } from '../shared/transfer.js';
 
 /**
  * Registers functions by name for `task(name)` refs and, inside a worker (a Web Worker, or a Node

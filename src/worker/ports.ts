@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import type { TransferListItem } from '../core/transfer.js';
+import type { TransferListItem } from '../shared/transfer.js';
 import type { WorkerPort } from './runtime.js';
 
 /** The subset of `node:worker_threads`' `parentPort` the runtime uses. */

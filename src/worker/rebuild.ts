@@ -1,4 +1,4 @@
-import { loadTask, type TaskRef } from '../core/task.js';
+import { loadTask, type TaskRef } from '../shared/task.js';
 import type { WireFunction } from './protocol.js';
 
 type Fn = (...args: any[]) => unknown;

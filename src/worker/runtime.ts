@@ -6,10 +6,10 @@
  * @internal
  * @module
  */
-import { JobContext } from '../core/job-context.js';
-import type { StageStatus, WorkerInfo } from '../core/context.js';
-import { takeTransferList, type TransferListItem } from '../core/transfer.js';
-import { openInner, outputsOf, type Inner } from '../core/inner.js';
+import { JobContext } from '../shared/job-context.js';
+import type { StageStatus, WorkerInfo } from '../shared/context.js';
+import { takeTransferList, type TransferListItem } from '../shared/transfer.js';
+import { openInner, outputsOf, type Inner } from '../shared/inner.js';
 import {
   CANCEL,
   CLOSE,

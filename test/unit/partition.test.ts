@@ -114,7 +114,7 @@ describe('partitionBy: dispatch follows arrival order across keys', () => {
     for (const workers of [1, 2]) {
       const out = await lastValueFrom(
         fromIterable([{ id: 0, key: 'A' }, { id: 1, key: 'A' }, { id: 2, key: 'B' }]).pipe(
-          flatMapOrdered(async function* (v: { id: number }) {
+          flatMapOrdered(async function* (v: { id: number; key: string }) {
             yield `${v.id}.0`;
             yield `${v.id}.1`;
           }, { scheduler, workers, partitionBy: (v: { key: string }) => v.key }),
@@ -129,7 +129,7 @@ describe('partitionBy: dispatch follows arrival order across keys', () => {
     const started: number[] = [];
     await lastValueFrom(
       fromIterable([{ id: 0, key: 'A' }, { id: 1, key: 'A' }, { id: 2, key: 'B' }]).pipe(
-        mapParallel(async (v: { id: number }) => void started.push(v.id), { workers: 1, partitionBy: (v: { key: string }) => v.key }),
+        mapParallel(async (v: { id: number; key: string }) => void started.push(v.id), { workers: 1, partitionBy: (v: { key: string }) => v.key }),
         toArray(),
       ),
     );

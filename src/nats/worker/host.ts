@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import type { StageStatus } from '../../core/context.js';
+import type { StageStatus } from '../../shared/context.js';
 import { toWireError } from '../../worker/protocol.js';
 import { CLAIMS_CONSUMER, connectNats, ensureClaimsConsumer, ensureStream, loadNats, names } from '../client.js';
 import { decodeFrame, decodeJson, encodeJson, FRAMES_VERSION, HEARTBEAT, type BindAnswer, type Claim, type ControlFrame, type SlotExit } from '../frames.js';

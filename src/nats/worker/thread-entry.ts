@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { importModule } from '../../internal/import-module.js';
-import type { StageStatus } from '../../core/context.js';
+import type { StageStatus } from '../../shared/context.js';
 import { serve, type WorkerPort } from '../../worker/runtime.js';
 import {
   CLOSE,

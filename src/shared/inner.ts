@@ -8,7 +8,7 @@
  * @internal
  * @module
  */
-import { isPullSource, kPull, CreditLine, type PullSource } from '../backpressure/pull-protocol.js';
+import { isPullSource, kPull, CreditLine, type PullSource } from './pull-protocol.js';
 
 /** Where an inner source delivers. Each is called only while the inner is open. */
 export interface InnerHost {

@@ -1,5 +1,5 @@
 import type { StageStatus, WorkerInfo } from '../shared/context.js';
-import { JobContext } from '../shared/job-context.js';
+import { CallList, JobContext } from '../shared/job-context.js';
 import { openInner, outputsOf, type Inner } from '../shared/inner.js';
 import { isTaskRef, loadTask, type Work } from '../shared/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
@@ -99,7 +99,11 @@ class InProcessLease implements WorkerLease {
   private fn: Fn | undefined;
   private onEnd: Fn | undefined;
   private resources: unknown = undefined;
-  private readonly inFlight = new Map<number, JobContext>();
+  /**
+   * Calls in flight (a list through JobContext.prev/next: adding and removing one costs no Map
+   * operation per element; finding one by seq, for a cancel, walks the few that are in flight).
+   */
+  private readonly inFlight = new CallList();
   /** flatMap: inner sources still producing, by seq. */
   private inners: Map<number, Inner> | undefined;
   /** flatMap: outputs the stage asked for before the call's inner source was open. */
@@ -179,8 +183,8 @@ class InProcessLease implements WorkerLease {
   runOne(job: Job): void {
     if (this.ended) return this.run([job]);
     const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
-    ctx.job = job;
-    this.inFlight.set(job.seq, ctx);
+    JobContext.setJob(ctx, job);
+    this.inFlight.add(ctx);
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
@@ -217,9 +221,9 @@ class InProcessLease implements WorkerLease {
     }
     ctx.settled = true; // a thenable may call back twice: only its first answer counts
     if (ok && this.flat) return this.openOutputs(ctx, value);
-    this.inFlight.delete(ctx.seq);
+    this.inFlight.remove(ctx);
     this.asked?.delete(ctx.seq);
-    this.sink.settleJob!(ctx.job!, ok, value);
+    this.sink.settleJob!(this.jobOf(ctx), ok, value);
   }
 
   /** flatMap: all outputs at once, or an inner source that streams them on request. */
@@ -229,24 +233,24 @@ class InProcessLease implements WorkerLease {
     try {
       outs = outputsOf(value);
     } catch (error) {
-      this.inFlight.delete(seq);
-      return this.sink.settleJob!(ctx.job!, false, error);
+      this.inFlight.remove(ctx);
+      return this.sink.settleJob!(this.jobOf(ctx), false, error);
     }
     if (outs !== 'inner') {
-      this.inFlight.delete(seq);
+      this.inFlight.remove(ctx);
       this.asked?.delete(seq);
-      return this.sink.settleJob!(ctx.job!, true, outs);
+      return this.sink.settleJob!(this.jobOf(ctx), true, outs);
     }
     let open = true;
     const finish = (ok: boolean, payload: unknown) => {
       if (!open || ctx.aborted) return;
       open = false;
       this.inners?.delete(seq);
-      this.inFlight.delete(seq);
-      this.sink.settleJob!(ctx.job!, ok, payload);
+      this.inFlight.remove(ctx);
+      this.sink.settleJob!(this.jobOf(ctx), ok, payload);
     };
     const inner = openInner(value, {
-      next: (v) => open && !ctx.aborted && this.sink.outputsJob!(ctx.job!, [v]),
+      next: (v) => open && !ctx.aborted && this.sink.outputsJob!(this.jobOf(ctx), [v]),
       complete: () => finish(true, undefined),
       error: (e) => finish(false, e),
     });
@@ -260,13 +264,13 @@ class InProcessLease implements WorkerLease {
   request(seq: number, count: number): void {
     const inner = this.inners?.get(seq);
     if (inner) inner.pull(count);
-    else if (this.inFlight.has(seq)) (this.asked ??= new Map()).set(seq, (this.asked.get(seq) ?? 0) + count); // not open yet
+    else if (this.inFlight.find(seq)) (this.asked ??= new Map()).set(seq, (this.asked.get(seq) ?? 0) + count); // not open yet
   }
 
   cancel(seq: number, reason: unknown): void {
-    const ctx = this.inFlight.get(seq);
+    const ctx = this.inFlight.find(seq);
     if (!ctx) return;
-    this.inFlight.delete(seq);
+    this.inFlight.remove(ctx);
     this.asked?.delete(seq);
     ctx.abort(reason);
     const inner = this.inners?.get(seq);
@@ -278,24 +282,25 @@ class InProcessLease implements WorkerLease {
     }
     if (ctx.settled) return this.stoppedCall(ctx);
     // Nothing in-process can stop a call that ignores its signal: past the grace, stop waiting.
-    ctx.graceTimer = unrefTimer(setTimeout(() => this.stoppedCall(ctx), this.cancelGrace));
+    JobContext.setGraceTimer(ctx, unrefTimer(setTimeout(() => this.stoppedCall(ctx), this.cancelGrace)));
+  }
+
+  private jobOf(ctx: JobContext): Job {
+    return JobContext.jobOf(ctx) as Job;
   }
 
   /** A cancelled call ended (or is no longer waited for): tell the stage, once. */
   private stoppedCall(ctx: JobContext): void {
-    if (ctx.stopReported) return;
-    ctx.stopReported = true;
-    clearTimeout(ctx.graceTimer);
-    this.sink.stopped?.(ctx.job!);
+    if (JobContext.reportStop(ctx)) this.sink.stopped?.(this.jobOf(ctx));
   }
 
   /** The scheduler is closing under a stage still using this lease: its calls in work fail, then it ends. */
   closeByScheduler(status: StageStatus): Promise<void> {
     if (this.ended) return Promise.resolve();
-    const calls = [...this.inFlight.values()];
+    const calls = this.inFlight.all();
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this is refused
     const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
-    for (const ctx of calls) this.sink.settleJob!(ctx.job!, false, error.forElement(ctx.elementIndex));
+    for (const ctx of calls) this.sink.settleJob!(this.jobOf(ctx), false, error.forElement(ctx.elementIndex));
     return ending;
   }
 
@@ -304,7 +309,7 @@ class InProcessLease implements WorkerLease {
     this.ended = true;
     this.open.delete(this);
     const reason = new DOMException('The stage ended', 'AbortError');
-    for (const ctx of this.inFlight.values()) ctx.abort(reason);
+    for (const ctx of this.inFlight.all()) ctx.abort(reason);
     this.inFlight.clear();
     this.asked = undefined;
     const inners = this.inners;

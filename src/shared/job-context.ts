@@ -12,11 +12,15 @@ export class JobContext {
   aborted = false;
   /** True once the call has answered (its first answer is the one that counts). */
   settled = false;
-  /** In-process, after a cancel: the stage was told the call stopped; the grace timer until it is. */
-  stopReported = false;
-  graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** The job it is the call of, for an in-process scheduler that settles by job. */
-  job: import('../schedulers/scheduler.js').Job | undefined = undefined;
+  // In-process only, kept private so that a `console.log(ctx)` shows what the call may use:
+  /** The job it is the call of (the scheduler settles by job). */
+  #job: object | undefined = undefined;
+  /** Its neighbours in its lease's list of calls in flight. */
+  #prev: JobContext | undefined = undefined;
+  #next: JobContext | undefined = undefined;
+  /** After a cancel: the stage was told the call stopped; the grace timer until it is. */
+  #stopReported = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   constructor(
     readonly resources: unknown,
     readonly workerInfo: WorkerInfo,
@@ -36,5 +40,79 @@ export class JobContext {
     this.aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+  }
+
+  /** @internal */
+  static jobOf(ctx: JobContext): object | undefined {
+    return ctx.#job;
+  }
+  /** @internal */
+  static setJob(ctx: JobContext, job: object): void {
+    ctx.#job = job;
+  }
+  /** @internal Marks the stop of a cancelled call reported; false if it already was. */
+  static reportStop(ctx: JobContext): boolean {
+    if (ctx.#stopReported) return false;
+    ctx.#stopReported = true;
+    clearTimeout(ctx.#graceTimer);
+    return true;
+  }
+  /** @internal */
+  static setGraceTimer(ctx: JobContext, timer: ReturnType<typeof setTimeout>): void {
+    ctx.#graceTimer = timer;
+  }
+  /** @internal Links `ctx` in front of `head`; returns the new head. */
+  static link(ctx: JobContext, head: JobContext | undefined): JobContext {
+    ctx.#next = head;
+    ctx.#prev = undefined;
+    if (head) head.#prev = ctx;
+    return ctx;
+  }
+  /** @internal Unlinks `ctx`; returns the new head of a list whose head was `head`. */
+  static unlink(ctx: JobContext, head: JobContext | undefined): JobContext | undefined {
+    const { prev, next } = { prev: ctx.#prev, next: ctx.#next };
+    if (prev) prev.#next = next;
+    else if (head === ctx) head = next;
+    else return head; // not in the list
+    if (next) next.#prev = prev;
+    ctx.#prev = ctx.#next = undefined;
+    return head;
+  }
+  /** @internal */
+  static nextOf(ctx: JobContext): JobContext | undefined {
+    return ctx.#next;
+  }
+}
+
+/**
+ * Calls in flight, as a doubly linked list through their JobContext: adding and removing one costs
+ * no Map operation per element; finding one by seq (a cancel) walks the few that are in flight.
+ * @internal
+ */
+export class CallList {
+  private head: JobContext | undefined;
+
+  add(ctx: JobContext): void {
+    this.head = JobContext.link(ctx, this.head);
+  }
+
+  remove(ctx: JobContext): void {
+    this.head = JobContext.unlink(ctx, this.head);
+  }
+
+  find(seq: number): JobContext | undefined {
+    for (let c = this.head; c; c = JobContext.nextOf(c)) if (c.seq === seq) return c;
+    return undefined;
+  }
+
+  all(): JobContext[] {
+    const list: JobContext[] = [];
+    for (let c = this.head; c; c = JobContext.nextOf(c)) list.push(c);
+    return list;
+  }
+
+  clear(): void {
+    for (const c of this.all()) JobContext.unlink(c, c);
+    this.head = undefined;
   }
 }

@@ -52,7 +52,9 @@ export class Dispatcher {
     // A remote worker with batches queued behind the one in work never waits for a round trip.
     // Not with a timeout, which must measure the call alone, not its wait in the worker's queue.
     this.prefetch = o.timeout === undefined ? (scheduler.prefetch ?? 0) : 0;
-    if (scheduler.batching && o.batchSize !== 1) this.batch = o.batchSize === 'auto' ? new AutoBatch() : o.batchSize;
+    // A timeout measures one attempt of one element: with one, elements go one at a time (in a batch,
+    // an element would wait behind the others of its batch while its clock ran).
+    if (scheduler.batching && o.batchSize !== 1 && o.timeout === undefined) this.batch = o.batchSize === 'auto' ? new AutoBatch() : o.batchSize;
     this.slotCap = this.capacityFor(this.batchLimit());
     this.canReclaim = this.slotCap > 1;
   }
@@ -149,7 +151,14 @@ export class Dispatcher {
             this.unlist(slot); // the automatic batch shrank below what this slot holds
             continue;
           }
-          const n = Math.min(batch, room, this.queue.dispatchable);
+          let n = Math.min(batch, room, this.queue.dispatchable);
+          // Fewer elements than would fill a batch for each idle worker: share them out instead
+          // (two long elements must not run one after the other in one worker's batch).
+          if (batch > 1 && slot.busy === 0 && n === this.queue.dispatchable) {
+            let idle = 0;
+            for (const s of this.open) if (s.busy === 0) idle++;
+            if (idle > 1) n = Math.ceil(n / idle);
+          }
           // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one,
           // or, once upstream is done, for room for all that is left (not one job per freed place).
           if (n < batch && slot.busy > 0 && (!run.intake.done || n < this.queue.length)) break;

@@ -103,7 +103,8 @@ export interface StageOptions<T = any, Res = any, Rep = never> {
   onEnd?: EndFn<Res>;
   /**
    * thread/process: items sent per message (results are still per item). `'auto'` grows the
-   * batch while elements are short; ignored by the task and sync schedulers.
+   * batch while elements are short; ignored by the task and sync schedulers, and with a `timeout`
+   * (elements then go one at a time, so that each clock measures its own call).
    * @default 1
    */
   batchSize?: number | 'auto';

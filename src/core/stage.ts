@@ -240,7 +240,10 @@ export class StageRun {
     if (onError === 'skip') return this.skipped(el);
     const wrapped = isParallelError(error) ? error : new StageError(this.o.name, 'fn', el.elementIndex, error);
     if (onError === 'throw') {
-      this.emitter.emitNow(el); // what it streamed before failing, as far as downstream has credit now
+      // What finished before it (in the same batch of results) and what it streamed before
+      // failing goes out first, as far as downstream has credit now: as in-process, element by element.
+      if (!this.emitter.isFlushing) this.emitter.flush();
+      this.emitter.emitNow(el);
       return this.fail(wrapped);
     }
     let replacement: unknown;

@@ -217,7 +217,7 @@ class WorkerHandle {
   private startTimer: ReturnType<typeof setTimeout> | undefined;
   private terminatedFor: string | undefined;
   /** What the runtime said as it exited (DYING): the call it was in, and the calls in work. */
-  private dying: { culprit: [number, number] | null; inWork: number[] } | undefined;
+  private dying: { culprit: [number, number] | null; inWork: number[]; uncaught: WireError | undefined } | undefined;
   /** Jobs go one at a time (after a crash nobody could be blamed for), until no suspect is left. */
   isolating = false;
   /** In isolation: the one job in flight. */
@@ -293,7 +293,7 @@ class WorkerHandle {
         this.leases.get(message[1])?.onReclaimed(message[2] as number[]);
         return;
       case DYING:
-        this.dying = { culprit: message[1] as [number, number] | null, inWork: message[2] as number[] };
+        this.dying = { culprit: message[1] as [number, number] | null, inWork: message[2] as number[], uncaught: message[3] as WireError | undefined };
         return;
     }
   }
@@ -375,6 +375,7 @@ class WorkerHandle {
 
   addZombie(lease: number, seq: number): void {
     const grace = this.pool.config.cancelGrace;
+    if (grace === Infinity) return; // no limit: a cancelled call may run as long as it likes
     (this.zombies ??= new Map()).set(`${lease}:${seq}`, performance.now() + grace);
     this.zombieTimer ??= unrefTimer(setTimeout(this.checkZombies, grace));
   }
@@ -412,6 +413,7 @@ class WorkerHandle {
     this.closing = true;
     this.updateRef(); // `await scheduler.close()` must see the exit
     this.endpoint?.close();
+    if (grace === Infinity) return this.exited;
     const timer = unrefTimer(setTimeout(() => this.endpoint?.terminate(), grace));
     return this.exited.then(() => clearTimeout(timer));
   }
@@ -419,6 +421,8 @@ class WorkerHandle {
   private onExit(info: ExitInfo): void {
     if (this.dead) return;
     this.dead = true;
+    // A child process's exit carries no error: the uncaught one it named as it died is the cause.
+    if (info.error === undefined && this.dying?.uncaught) info = { ...info, error: fromWireError(this.dying.uncaught) };
     clearTimeout(this.startTimer);
     clearTimeout(this.zombieTimer);
     this.zombies = undefined;
@@ -754,9 +758,12 @@ class RemoteLease implements WorkerLease {
     if (handle?.isolated && handle.isolated.lease === this && handle.isolated.seq === seq) handle.isolatedDone();
   }
 
-  /** A ReferenceError from a plain function means it was not self-contained. */
+  /**
+   * A ReferenceError "x is not defined" from a plain function means it was not self-contained (a
+   * name of the module it came from); one it threw itself, with another message, is its own.
+   */
   private explain(work: Work, error: unknown): unknown {
-    return !isTaskRef(work) && error instanceof ReferenceError ? selfContainedError(work, error) : error;
+    return !isTaskRef(work) && error instanceof ReferenceError && / is not defined$/.test(error.message) ? selfContainedError(work, error) : error;
   }
 
   request(seq: number, count: number): void {
@@ -910,6 +917,7 @@ class RemoteLease implements WorkerLease {
   /** The worker must say it heard END within the grace (it may still be busy in a call that ignores its signal). */
   private armEndAck(): void {
     const grace = this.pool.config.cancelGrace;
+    if (grace === Infinity) return;
     const handle = this.handle!;
     this.endAckTimer ??= unrefTimer(setTimeout(() => handle.terminate(`did not answer the end of a lease within cancelGrace (${grace} ms)`), grace));
   }

@@ -145,21 +145,26 @@ class InProcessLease implements WorkerLease {
         return;
       }
       // onStart returned a promise: wait for it (the elements that arrive meanwhile wait too).
-      this.ready = bounded(
+      this.ready = this.boundedStart(
         Promise.resolve(made).then((resources) => {
           this.fn = work.fn as Fn;
           this.onEnd = work.onEnd as Fn | undefined;
           this.resources = resources;
         }),
-        this.startTimeout,
-        () => new TaskTimeoutError(work.name, [], this.startTimeout, 'onStart'),
       );
       this.ready.catch(() => {});
       return;
     }
-    this.ready = bounded(this.start(), this.startTimeout, () => new TaskTimeoutError(work.name, [], this.startTimeout, 'onStart'));
+    this.ready = this.boundedStart(this.start());
     this.ready.catch(() => {}); // observed by the stage; this only keeps it from being "unhandled"
   }
+
+  /** The start, bounded by startTimeout: a wait that keeps the process alive (a pipeline waits on it), until the lease ends. */
+  private boundedStart(start: Promise<void>): Promise<void> {
+    return bounded(start, this.startTimeout, () => new TaskTimeoutError(this.work.name, [], this.startTimeout, 'onStart'), (timer) => (this.startTimer = timer));
+  }
+
+  private startTimer: ReturnType<typeof setTimeout> | undefined;
 
   private async start(): Promise<void> {
     this.fn = await resolveWork(this.work.fn);
@@ -282,6 +287,7 @@ class InProcessLease implements WorkerLease {
     }
     if (ctx.settled) return this.stoppedCall(ctx);
     // Nothing in-process can stop a call that ignores its signal: past the grace, stop waiting.
+    if (this.cancelGrace === Infinity) return; // no limit: wait for the call to settle
     JobContext.setGraceTimer(ctx, unrefTimer(setTimeout(() => this.stoppedCall(ctx), this.cancelGrace)));
   }
 
@@ -315,6 +321,7 @@ class InProcessLease implements WorkerLease {
     const inners = this.inners;
     this.inners = undefined;
     if (inners) for (const inner of inners.values()) inner.close();
+    clearTimeout(this.startTimer); // nobody waits for the start any more: only for the end, bounded
     return bounded(this.finish(status), this.endTimeout, () => new TaskTimeoutError(this.work.name, [], this.endTimeout, 'onEnd'));
   }
 
@@ -330,11 +337,15 @@ class InProcessLease implements WorkerLease {
   }
 }
 
-/** `promise`, or a rejection with `timeoutError()` after `ms`; the timer never keeps the process alive. */
-function bounded<T>(promise: Promise<T>, ms: number, timeoutError: () => unknown): Promise<T> {
+/**
+ * `promise`, or a rejection with `timeoutError()` after `ms`. The timer keeps the process alive
+ * while it runs: a wait that is bounded ends, with its error, even when nothing else is pending.
+ */
+function bounded<T>(promise: Promise<T>, ms: number, timeoutError: () => unknown, onTimer?: (timer: ReturnType<typeof setTimeout>) => void): Promise<T> {
   if (ms === Infinity) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = unrefTimer(setTimeout(() => reject(timeoutError()), ms));
+    const timer = setTimeout(() => reject(timeoutError()), ms);
+    onTimer?.(timer);
     promise.then(
       (value) => {
         clearTimeout(timer);

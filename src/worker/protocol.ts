@@ -55,7 +55,7 @@ export const RECLAIMED = 14;
 export const PULL = 15;
 /**
  * Worker → main, from the worker's `exit` hook (after every result it held was sent):
- * `[DYING, culprit, inWork]`. `culprit` is `[lease, seq]` for the call that was running when the
+ * `[DYING, culprit, inWork, uncaught?: WireError]`. `culprit` is `[lease, seq]` for the call that was running when the
  * worker ended itself (`process.exit`, an uncaught error thrown from it), `[lease, ON_START]` or
  * `[lease, ON_END]` for those callbacks, or null; `inWork` lists `lease, seq` pairs of the calls
  * still in work (awaiting), so that when none was running synchronously and one alone was

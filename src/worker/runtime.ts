@@ -120,12 +120,15 @@ export function serve(port: WorkerPort): void {
   });
   // A worker that ends itself (process.exit, an uncaught error) first sends what it finished, and
   // which call it was in: the pool then fails that call alone and re-sends the others.
-  const proc = (globalThis as { process?: { on?: (event: string, listener: () => void) => void; versions?: { node?: string } } }).process;
+  const proc = (globalThis as { process?: { on?: (event: string, listener: (error?: unknown) => void) => void; versions?: { node?: string } } }).process;
   if (typeof proc?.versions?.node === 'string' && typeof proc.on === 'function') {
+    // The error that ends it, if one does (a child process's exit says nothing of it): only seen, not handled.
+    let uncaught: WireError | undefined;
+    proc.on('uncaughtExceptionMonitor', (error) => (uncaught = toWireError(error)));
     proc.on('exit', () => {
       const inWork: number[] = [];
       for (const run of leases.values()) run.dying(inWork);
-      post(port, [DYING, running ?? null, inWork]);
+      post(port, [DYING, running ?? null, inWork, uncaught]);
     });
   }
   port.post([HELLO]);
@@ -141,6 +144,15 @@ function post(port: WorkerPort, message: unknown[], transfer?: TransferListItem[
 }
 
 type Fn = (...args: any[]) => unknown;
+
+/** How long a run of synchronous calls goes on before the worker reads its messages (ms). */
+const YIELD_AFTER_MS = 1;
+
+/** After the messages that are waiting: `setImmediate` in Node, a 0 ms timer in a browser worker. */
+const macrotask: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (fn) => void (globalThis as unknown as { setImmediate: (f: () => void) => unknown }).setImmediate(fn)
+    : (fn) => void setTimeout(fn, 0);
 
 const enum State {
   Starting,
@@ -180,6 +192,8 @@ class LeaseRun {
   /** Transfer lists by seq, for the one-by-one resend after a failed batch. */
   private transferBySeq: Map<number, TransferListItem[]> | undefined;
   private pumping = false;
+  /** A pump gave way to the event loop (after a long synchronous call) and will go on. */
+  private resumeQueued = false;
   private partQueued = false;
   private readonly filter: boolean;
   private readonly each: boolean;
@@ -250,8 +264,9 @@ class LeaseRun {
 
   /** Runs queued jobs one at a time: synchronous results are batched, sent when it has to wait. */
   private pump(): void {
-    if (this.pumping) return; // a job that ended inside the loop: the loop goes on by itself
+    if (this.pumping || this.resumeQueued) return; // a job that ended inside the loop: the loop goes on by itself
     this.pumping = true;
+    const since = performance.now();
     try {
       const fn = this.fn!;
       while (!this.current && this.head < this.queue.length && this.state === State.Running) {
@@ -300,6 +315,16 @@ class LeaseRun {
         }
         if (this.flat) this.openOutputs(ctx, result);
         else this.finish(ctx, true, result);
+        // Long synchronous calls back to back: give way to the event loop between them, so that
+        // the pool's messages get in (an idle worker taking queued jobs back, an end, a cancel).
+        if (this.head < this.queue.length && performance.now() - since > YIELD_AFTER_MS) {
+          this.resumeQueued = true;
+          macrotask(() => {
+            this.resumeQueued = false;
+            if (!this.current) this.pump();
+          });
+          break;
+        }
       }
     } finally {
       this.pumping = false;

@@ -5,6 +5,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import {
   isTaskRef,
   mapParallel,
+  SKIP,
   StageError,
   task,
   UncloneableValueError,
@@ -70,6 +71,20 @@ describe.each(['thread', 'process'] as const)('%s scheduler: errors', (scheduler
     it('a ReferenceError from a TaskRef stays a ReferenceError', async () => {
       expect(await causeOf(scheduler, 'reference')).toBeInstanceOf(ReferenceError);
     });
+  });
+
+  it("onError 'throw' lets out what finished before the failure in the same batch, as in-process", async () => {
+    // One worker, one batch of four: 0 and 1 finish before 2 throws; they are not lost with the batch.
+    const failAt2 = (x: number) => {
+      if (x === 2) throw new Error('two');
+      return x;
+    };
+    for (const ordered of [false, true]) {
+      const { values, error } = await record(from([0, 1, 2, 3]).pipe(mapParallel(failAt2, { scheduler, workers: 1, batchSize: 4, ordered }))).result;
+      expect(values).toEqual([0, 1]);
+      expect(error).toBeInstanceOf(StageError);
+      expect((error as StageError).elementIndex).toEqual([2]);
+    }
   });
 
   describe('values that cannot be cloned fail their element only', () => {
@@ -163,6 +178,21 @@ describe.each(['thread', 'process'] as const)('%s scheduler: errors', (scheduler
         expect(error).toBeInstanceOf(WorkerFunctionError);
         expect((error as Error).message).toContain(word);
       }
+    });
+
+    it('a ReferenceError the function throws itself is its own error: onError sees it, the stream goes on', async () => {
+      const own = (x: number) => {
+        if (x === 2) throw new ReferenceError('order 2 refers to a missing customer');
+        return x;
+      };
+      const seen: unknown[] = [];
+      const out = await lastValueFrom(
+        from([1, 2, 3]).pipe(mapParallel(own, { scheduler, ordered: true, onError: (error) => (seen.push(error), SKIP) }), toArray()),
+      );
+      expect(out).toEqual([1, 3]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeInstanceOf(ReferenceError); // the original, not a WorkerFunctionError
+      expect((seen[0] as Error).message).toBe('order 2 refers to a missing customer');
     });
 
     it('names that exist in any worker (globals) are fine', async () => {

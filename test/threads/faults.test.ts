@@ -1,7 +1,10 @@
 // Workers that exit, are killed, crash, fail to load or never stop: exactly the jobs they held fail
 // with WorkerCrashedError, the worker is replaced (the lease's onStart runs again there), retries
 // re-run them, and nothing hangs.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import {
   mapParallel,
@@ -22,6 +25,7 @@ const t = {
   throwUncaught: task<{ i: number; crash: number }, number>(fixture, 'throwUncaught'),
   spin: task<{ i: number; spin: number }, any>(fixture, 'spin'),
   waitGate: task<{ i: number; gate: string }, number>(fixture, 'waitGate'),
+  blockUntilFile: task<{ i: number; file: string }, number>(fixture, 'blockUntilFile'),
   open: task(fixture, 'open'),
 };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -108,7 +112,7 @@ describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
     expect(failures[0].elementIndex).toEqual([1]);
   });
 
-  it.runIf(kind === 'thread')('a thread ended by an uncaught error fails its element, with that error as cause', async () => {
+  it('a worker ended by an uncaught error fails its element, with that error as cause', async () => {
     const { result } = record(from(range(3).map((i) => ({ i, crash: 1 }))).pipe(mapParallel(t.throwUncaught, { workers: 1, scheduler })));
     const { error } = await result;
     expect(error).toBeInstanceOf(WorkerCrashedError);
@@ -169,6 +173,39 @@ describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
         const next = await lastValueFrom(from([{ i: 2, spin: 1 }]).pipe(mapParallel(t.spin, { scheduler: pool })));
         expect(where(next)).not.toBe(where(out[0]));
       } finally {
+        await pool.close();
+      }
+    });
+
+    // Infinity is "no limit", not a timer that overflows (Node runs a timer of more than 2^31-1 ms
+    // after 1 ms). Fake timers in this thread pass that much time without waiting for it.
+    it('cancelGrace: Infinity never terminates a worker whose cancelled call ignores its signal', async () => {
+      const pool = make({ workers: 1, cancelGrace: Infinity, endTimeout: Infinity });
+      const where = (e: any) => (kind === 'thread' ? e.threadId : e.pid);
+      const file = join(mkdtempSync(join(tmpdir(), 'rxp-grace-')), 'go');
+      try {
+        bus.open('warm');
+        await lastValueFrom(from([{ i: 0, gate: 'warm' }]).pipe(mapParallel(t.waitGate, { scheduler: pool })));
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        // The call blocks its worker past its timeout, and past the end of its stage.
+        const stage = record(from([{ i: 1, file }]).pipe(mapParallel(t.blockUntilFile, { scheduler: pool, timeout: 50, onError: () => -1 })));
+        await bus.waitFor('start', 2);
+        await vi.advanceTimersByTimeAsync(50);
+        expect(stage.values).toEqual([-1]);
+        let ended = false;
+        void stage.result.then(() => (ended = true));
+        await vi.advanceTimersByTimeAsync(2 ** 31); // any finite grace would have terminated it by now
+        expect(ended).toBe(false); // its end waits for the worker, which is still in the call
+        vi.useRealTimers();
+        writeFileSync(file, '');
+        expect((await stage.result).error).toBeUndefined();
+        bus.open('next');
+        expect(await lastValueFrom(from([{ i: 2, gate: 'next' }]).pipe(mapParallel(t.waitGate, { scheduler: pool })))).toBe(2);
+        const starts = bus.of('start');
+        expect(new Set(starts.map(where)).size).toBe(1); // one worker throughout: it was never terminated
+      } finally {
+        vi.useRealTimers();
+        writeFileSync(file, '');
         await pool.close();
       }
     });

@@ -75,6 +75,15 @@ describe('a custom scheduler', () => {
     expect(stats.maxOutstanding).toBeLessThanOrEqual(4);
   });
 
+  it('sends elements one at a time when the stage has a timeout (each clock measures its own call)', async () => {
+    for (const batchSize of [4, 'auto'] as const) {
+      const { scheduler, stats } = queueScheduler(2);
+      const out = await lastValueFrom(fromIterable(range(100)).pipe(mapParallel((x: number) => x, { workers: 2, scheduler, batchSize, timeout: 10_000 }), toArray()));
+      expect(out).toHaveLength(100);
+      expect(Math.max(...stats.batches)).toBe(1);
+    }
+  });
+
   it("grows batches with batchSize: 'auto' while elements are quick", async () => {
     const { scheduler, stats } = queueScheduler(1);
     const out = await lastValueFrom(fromIterable(range(3000)).pipe(mapParallel((x: number) => x + 1, { workers: 2, scheduler, batchSize: 'auto' }), toArray()));

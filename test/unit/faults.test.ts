@@ -151,6 +151,13 @@ describe('every wait on onStart and onEnd is bounded', () => {
     expect(stdout.trim()).toBe('unsubscribed');
     expect(code).toBe(0);
   }, 20_000);
+  // Subscribed, with nothing pending but the bounded wait on onStart: the timer must hold the process
+  // open until it fires, so the stage fails loudly instead of the process exiting in silence.
+  it.each(['task', 'thread', 'process'] as const)('%s: a hung onStart with nothing else pending fails the stage, not exits silently', async (kind) => {
+    const { code, stdout } = await runNode(new URL('../fixtures/hung-onstart.mjs', import.meta.url), [kind, 'wait']);
+    expect(stdout.trim()).toBe('TaskTimeoutError onStart');
+    expect(code).toBe(0);
+  }, 20_000);
 });
 
 describe('the sync scheduler runs each element inline, as RxJS operators do', () => {

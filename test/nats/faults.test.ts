@@ -173,10 +173,10 @@ describe('natsScheduler: the NATS server restarts', () => {
     const own = await startNatsServer();
     const name = `restart${stream}`;
     const workers = [0, 1].map(() => startWorker(['--servers', own.url, '--stream', name, '--concurrency', '2', fixtures('nats-tasks.mjs')]));
+    let nats: Scheduler | undefined;
     try {
       await Promise.all(workers.map((w) => w.ready));
-      const nats = natsScheduler({ servers: own.url, stream: name, workers: 4, ackWait: 2000 });
-      schedulers.push(nats);
+      nats = natsScheduler({ servers: own.url, stream: name, workers: 4, ackWait: 2000 });
       let emitted = 0;
       let restarted: Promise<void> | undefined;
       const out = await lastValueFrom(
@@ -191,6 +191,7 @@ describe('natsScheduler: the NATS server restarts', () => {
       await restarted;
       expect(out).toEqual(range(3000).map((x) => x + 1));
     } finally {
+      await nats?.close(); // while its server is up: closing one whose server is gone waits out the reconnects
       await Promise.all(workers.map((w) => w.stop('SIGKILL')));
       await own.close();
     }

@@ -11,7 +11,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { fromIterable, mapParallel, StageError, task, WorkerFunctionError, type Scheduler } from 'rxjs-parallel';
 import { natsScheduler } from 'rxjs-parallel/nats';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { startBus, type Bus } from '../support/bus.js';
 import { cli, fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
 import { record } from '../support/util.js';
@@ -212,5 +212,49 @@ describe('rxjs-parallel-worker: the stage ends elsewhere', () => {
     expect(aborted.map((e) => e.i).sort()).toEqual([1, 2]);
     expect(bus.of('onEnd')).toHaveLength(3);
     for (const i of range(3)) bus.open(`g${i}`); // the aborted calls wait on nothing more
+  });
+});
+
+// After a NATS restart, workers often reconnect before the producer does: a bind nobody answers
+// then means "not back yet", not "gone". (Taking it for gone dropped the producer's new claims and
+// purged its inboxes, and a running pipeline hung.)
+describe('rxjs-parallel-worker: a claim whose producer does not answer its bind', () => {
+  /** Publishes a slot claim by hand, as a producer would, answering on `reply`. */
+  async function publishClaim(nc: Awaited<ReturnType<typeof connect>>, producer: string, silence: number) {
+    const claim = { v: 1, producer, slot: 1, reply: `test-reply.${producer}.1`, inbox: `${name}.in.${producer}.1`, consumer: `test-${producer}`, heartbeat: 1000, silence };
+    await jetstream(nc).publish(`${name}.claim.${producer}.1`, JSON.stringify(claim));
+    return claim;
+  }
+
+  it('goes back to the queue and is taken once the producer answers', { timeout: 30_000 }, async () => {
+    const w = worker(['--concurrency', '1']);
+    await w.ready;
+    const nc = await connect({ servers: server.url });
+    try {
+      const claim = await publishClaim(nc, 'late', 60_000);
+      await w.waitForLog(/slot late\.1: its producer did not answer; the claim goes back to the queue/);
+      const binds: unknown[] = [];
+      nc.subscribe(claim.reply, { callback: (_error, msg) => msg.reply && (binds.push(msg.json()), msg.respond(JSON.stringify({ ok: true }))) });
+      await nc.flush();
+      await w.waitForLog(/took slot late\.1/); // offered again, and bound this time
+      expect(binds).toHaveLength(1);
+      expect(w.stderr()).not.toMatch(/dropped/);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('is dropped once the producer has stayed silent for its ackWait', { timeout: 30_000 }, async () => {
+    const w = worker(['--concurrency', '1']);
+    await w.ready;
+    const nc = await connect({ servers: server.url });
+    try {
+      await publishClaim(nc, 'gone', 500);
+      await w.waitForLog(/slot gone\.1: its producer has not answered for 500 ms \(its ackWait\); dropped, with all it left/);
+      expect(w.stderr()).toMatch(/slot gone\.1: its producer did not answer; the claim goes back to the queue/); // first, offered again
+      expect(w.stderr()).not.toMatch(/took slot gone/);
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -39,6 +39,8 @@ export interface WorkerHostOptions {
 /** What `onEnd` sees when a slot ends here rather than by its stage (the producer is gone, or this worker stops). */
 const ORPHAN_STATUS: StageStatus = Object.freeze({ done: false, activeWorkers: 0 });
 const noop = () => {};
+/** ms before a claim whose producer did not answer is offered again. */
+const BIND_RETRY_MS = 250;
 
 /** The running command. */
 export class WorkerHost {
@@ -56,6 +58,8 @@ export class WorkerHost {
   private disconnected = false;
   /** Producers found gone (silent, or their claims answered by nobody), and the purge of what they left. */
   private readonly goneProducers = new Map<string, Promise<unknown>>();
+  /** Producers that did not answer a bind, since when (performance.now()). */
+  private readonly unansweredSince = new Map<string, number>();
   private loop: Promise<void> | undefined;
 
   constructor(readonly options: WorkerHostOptions) {}
@@ -129,6 +133,24 @@ export class WorkerHost {
     this.freed = undefined;
     freed?.();
     if (this.stopping && this.slots.size === 0) this.drained?.();
+  }
+
+  /**
+   * A producer did not answer a bind. Just after a NATS restart that is only the producer not yet
+   * reconnected (workers often come back first), so one silence proves nothing: the producer is
+   * taken for gone once it has stayed unanswering for its `silence` (its ackWait, ms). Returns
+   * whether it now is.
+   */
+  unanswered(producer: string, silence: number): boolean {
+    const now = performance.now();
+    const since = this.unansweredSince.get(producer);
+    if (since === undefined) this.unansweredSince.set(producer, now);
+    return since !== undefined && now - since >= silence;
+  }
+
+  /** A producer answered a bind: whatever silence it had is over. */
+  answered(producer: string): void {
+    this.unansweredSince.delete(producer);
   }
 
   /** Nobody answers for this producer: purge what it left, once. Resolves when purged. */
@@ -217,17 +239,28 @@ class SlotHost {
       });
       answer = decodeJson<BindAnswer>(reply.data);
     } catch {
-      // No responders: the producer is gone. (A timeout: it is there but silent; the claim goes back.)
+      // No responders, or no answer in time: the producer is gone, or not back yet after an outage.
     }
+    const slot = `${this.claim.producer}.${this.claim.slot}`;
+    if (answer === undefined && !this.host.unanswered(this.claim.producer, this.claim.silence)) {
+      this.host.options.log(`slot ${slot}: its producer did not answer; the claim goes back to the queue`);
+      this.claimMsg.nak(BIND_RETRY_MS); // back to the queue, for this worker or another to try again
+      this.claimSettled = true;
+      return this.done();
+    }
+    if (answer !== undefined) this.host.answered(this.claim.producer);
     if (!answer?.ok) {
-      if (!answer) void this.host.producerGone(this.claim.producer);
+      if (!answer) {
+        this.host.options.log(`slot ${slot}: its producer has not answered for ${this.claim.silence} ms (its ackWait); dropped, with all it left`);
+        void this.host.producerGone(this.claim.producer);
+      }
       this.claimMsg.term(); // the slot is not to be run by anyone
       this.claimSettled = true;
       return this.done();
     }
     this.state = SlotState.Running;
     const o = this.host.options;
-    o.log(`took slot ${this.claim.producer}.${this.claim.slot}`);
+    o.log(`took slot ${slot}`);
     const thread = new Worker(o.threadEntry, { workerData: { modules: o.modules, allowSource: o.allowSource } });
     this.thread = thread;
     thread.on('message', (m: Uint8Array | ThreadReport) => this.fromThread(m));

@@ -234,7 +234,13 @@ describe('rxjs-parallel-worker: a claim whose producer does not answer its bind'
       const claim = await publishClaim(nc, 'late', 60_000);
       await w.waitForLog(/slot late\.1: its producer did not answer; the claim goes back to the queue/);
       const binds: unknown[] = [];
-      nc.subscribe(claim.reply, { callback: (_error, msg) => msg.reply && (binds.push(msg.json()), msg.respond(JSON.stringify({ ok: true }))) });
+      nc.subscribe(claim.reply, {
+        callback: (_error, msg) => {
+          if (!msg.reply) return; // frames after the bind
+          binds.push(msg.json());
+          msg.respond(JSON.stringify({ ok: true }));
+        },
+      });
       await nc.flush();
       await w.waitForLog(/took slot late\.1/); // offered again, and bound this time
       expect(binds).toHaveLength(1);

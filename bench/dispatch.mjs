@@ -43,9 +43,6 @@ export const meta = {
     `\`Stream.fromIterable\` (which pulls the generator ${EFFECT_CHUNK.toLocaleString('en-US')} items at a time, its default chunk), to \`Stream.runFold\`. ` +
     `Rows that send one message per element (ours with \`batchSize: 1\`, piscina, tinypool, workerpool, the raw peers) ` +
     `run N/4 elements: their rate does not depend on N, and 200k would take up to 20 s each; every other row runs all N. ` +
-    `The \`engine-baseline\` row is the \`engine\` row run by the library as built from an earlier commit (bench/run.mjs ` +
-    `\`--baseline\`, by default the commit of the last published run), in the same process: how much the engine's own ` +
-    `per-element cost has changed since. ` +
     `Two extra rows of ours bound what batching can reach: the stage engine alone (\`x + 1\` run inline by the sync ` +
     `scheduler: no transport and no scheduling, only the per-element work every stage does on the main thread) and the thread ` +
     `scheduler given hand-made batches of ${HAND_BATCH} (one element of ours is an array, as piscina's task is).`,
@@ -54,7 +51,6 @@ export const meta = {
   rows: {
     'task': 'ours: `mapParallel(async fn)`, task scheduler',
     'engine': "ours: the stage engine alone (`x + 1` inline, `scheduler: 'sync'`)",
-    'engine-baseline': 'ours at the baseline commit: the stage engine alone, as `engine`',
     'thread-b1': 'ours: thread scheduler, `batchSize: 1`',
     'thread-auto': "ours: thread scheduler, `batchSize: 'auto'`",
     'thread-batch': `ours: thread scheduler, hand-made batches of ${HAND_BATCH}`,
@@ -84,13 +80,11 @@ export const meta = {
     ['engine', 'piscina-batch'],
     ['thread-batch', 'piscina-batch'],
     ['thread-auto', 'engine'],
-    ['engine', 'engine-baseline'],
     ['process-b1', 'raw-fork-advanced'],
     ['process-b1', 'raw-fork-json'],
     ['process-auto', 'raw-fork-advanced'],
   ],
   targets: [
-    { ratio: ['engine', 'engine-baseline'], min: 2, label: 'the stage engine alone (sync scheduler), elements/s vs the baseline commit\'s, same run' },
     { ratio: ['task', 'readable-map'], min: 1.0, label: 'task scheduler, trivial async fn, 2 workers vs `Readable.map`' },
     { ratio: ['task', 'mergeMap'], min: 7, label: 'task scheduler, trivial async fn, 2 workers vs RxJS `mergeMap`' },
     {
@@ -125,6 +119,7 @@ const libraries = {
   async engine() {
     return { run: (n) => drain(fromIterable(range(n)).pipe(mapParallel(syncInc, { workers: WORKERS, scheduler: 'sync' }))) };
   },
+  /** Measured in a scenario of its own (bench/engine.mjs), beside `engine` alone: not a row here. */
   async 'engine-baseline'() {
     const url = process.env.RXJS_PARALLEL_BENCH_BASELINE;
     if (!url) return { skipped: process.env.RXJS_PARALLEL_BENCH_BASELINE_ERROR ?? 'no baseline build (bench/run.mjs makes one)' };
@@ -247,7 +242,7 @@ async function rawForkLibrary(serialization) {
 
 export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only } = {}) {
   const rows = await timeLibraries(libraries, {
-    ids: Object.keys(libraries).filter((id) => !only || only.includes(id)),
+    ids: Object.keys(libraries).filter((id) => (only ? only.includes(id) : id !== 'engine-baseline')),
     run,
     plan(id) {
       const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
@@ -258,7 +253,7 @@ export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run 
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
   });
   const baseline = process.env.RXJS_PARALLEL_BENCH_BASELINE_REV;
-  return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH, ...(baseline ? { baseline } : {}) }, rows };
+  return { scenario: meta.id, params: { n, workers: WORKERS, inFlight: IN_FLIGHT, handBatch: HAND_BATCH, ...(baseline && only?.includes('engine-baseline') ? { baseline } : {}) }, rows };
 }
 
 if (isMain(import.meta.url)) {

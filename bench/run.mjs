@@ -26,6 +26,7 @@ const root = here('../');
  */
 const SCENARIOS = [
   { id: 'dispatch', runs: 3 },
+  { id: 'engine', runs: 5 },
   { id: 'cpu', runs: 5, pass: ['workers'] },
   { id: 'long', runs: 5 },
   { id: 'memory', runs: 3 },

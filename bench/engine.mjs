@@ -1,0 +1,38 @@
+// Scenario 1b — the engine A/B: the stage engine alone (`x + 1` inline, sync scheduler), as built
+// now and as built from the baseline commit, in a process of their own. Apart from the other rows
+// of the dispatch scenario on purpose: there our engine shares its code with the task, thread and
+// process rows run before it, and V8 optimizes it for all of them, while the baseline's copy only
+// ever runs this one row; here both copies are measured as the one thing their process runs.
+//   node bench/engine.mjs [--quick] [--n=200000] [--run=0]
+import { emitResult, isMain, parseArgs } from './lib/common.mjs';
+import { runOnce as dispatchOnce } from './dispatch.mjs';
+
+export const meta = {
+  id: 'engine',
+  title: 'The engine against its baseline',
+  about:
+    'The `engine` row of the dispatch scenario (a trivial `x + 1` run inline by the sync scheduler over N elements: ' +
+    'no transport and no scheduling, only the per-element work every stage does on the main thread), beside the same ' +
+    'row run by the library as built from an earlier commit (bench/run.mjs `--baseline`, by default the commit of the ' +
+    'last published run), the two alone in a fresh process, their order rotating from run to run: how much the ' +
+    "engine's own per-element cost has changed since. (In the dispatch scenario our engine runs after rows that use " +
+    'the same code with other schedulers, and V8 optimizes it for all of them; the baseline copy would not be.)',
+  unit: 'elements/s',
+  better: 'higher',
+  rows: {
+    'engine': "ours: the stage engine alone (`x + 1` inline, `scheduler: 'sync'`)",
+    'engine-baseline': 'ours at the baseline commit: the stage engine alone, as `engine`',
+  },
+  ratios: [['engine', 'engine-baseline']],
+  targets: [{ ratio: ['engine', 'engine-baseline'], min: 2, label: "the stage engine alone (sync scheduler), elements/s vs the baseline commit's, same run" }],
+};
+
+export async function runOnce(options = {}) {
+  const result = await dispatchOnce({ ...options, only: ['engine', 'engine-baseline'] });
+  return { ...result, scenario: meta.id };
+}
+
+if (isMain(import.meta.url)) {
+  const args = parseArgs();
+  emitResult(await runOnce({ quick: !!args.quick, n: args.n && Number(args.n), run: Number(args.run ?? 0) }));
+}

@@ -25,7 +25,7 @@ const root = here('../');
  * runner's options passed on to them.
  */
 const SCENARIOS = [
-  { id: 'dispatch', runs: 3 },
+  { id: 'dispatch', runs: 5 },
   { id: 'engine', runs: 5 },
   { id: 'cpu', runs: 5, pass: ['workers'] },
   { id: 'long', runs: 5 },

@@ -55,7 +55,12 @@ export interface SlotExit {
 }
 
 /** Control frames, each way. */
-export type ControlFrame = { readonly exit: SlotExit } | { readonly terminate: string };
+/**
+ * Worker → producer: `exit`, the slot ended there. Producer → worker: `terminate`, stop the slot's
+ * thread now; `release`, the producer gave the slot up (an outage, a failed publish): end it there,
+ * `onEnd` running, and send nothing more.
+ */
+export type ControlFrame = { readonly exit: SlotExit } | { readonly terminate: string } | { readonly release: string };
 
 const BRACE = 0x7b;
 

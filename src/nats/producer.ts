@@ -53,7 +53,8 @@ export class NatsProducer {
   private connecting: Promise<Connected> | undefined;
   readonly slots = new Map<number, SlotEndpoint>();
   private nextSlot = 1;
-  private disconnected = false;
+  /** Between a `disconnect` and the `reconnect` after it: silences then are the connection's, not the workers'. */
+  disconnected = false;
 
   constructor(readonly settings: NatsSettings) {}
 
@@ -253,6 +254,11 @@ class SlotEndpoint implements Endpoint {
 
   /** Sends a heartbeat and checks the worker's. */
   private readonly onBeat = (): void => {
+    // Without a connection the silence is the producer's own: every slot is given up, blameless, on reconnect.
+    if (this.producer.disconnected) {
+      this.lastHeard = performance.now();
+      return;
+    }
     const silent = performance.now() - this.lastHeard;
     const s = this.producer.settings;
     if (silent > s.ackWait) {
@@ -288,13 +294,24 @@ class SlotEndpoint implements Endpoint {
   }
 
   terminate(): void {
-    if (this.state === State.Bound) this.connected.nc.publish(this.control!, encodeJson({ terminate: 'the producer terminated the slot' } satisfies ControlFrame));
-    this.lost({ exitCode: null, signal: null });
+    this.tell({ terminate: 'the producer terminated the slot' });
+    this.end({ exitCode: null, signal: null });
   }
 
-  /** The slot is over on this side, however it went. */
+  /** The slot is over on this side, however it went: a worker still holding it is told to let it go. */
   lost(info: ExitInfo): void {
+    this.tell({ release: 'the producer gave the slot up' });
     this.end(info);
+  }
+
+  /** A control frame to the worker holding the slot, if one does and the connection is open. */
+  private tell(frame: ControlFrame): void {
+    if (this.state !== State.Bound) return;
+    try {
+      this.connected.nc.publish(this.control!, encodeJson(frame));
+    } catch {
+      // the connection is closed: the worker finds the slot silent, asks, and ends it
+    }
   }
 
   private end(info: ExitInfo): void {

@@ -11,7 +11,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { fromIterable, mapParallel, StageError, task, WorkerFunctionError, type Scheduler } from 'rxjs-parallel';
 import { natsScheduler } from 'rxjs-parallel/nats';
 import { connect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { startBus, type Bus } from '../support/bus.js';
 import { cli, fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
 import { record } from '../support/util.js';
@@ -220,10 +220,29 @@ describe('rxjs-parallel-worker: the stage ends elsewhere', () => {
 // purged its inboxes, and a running pipeline hung.)
 describe('rxjs-parallel-worker: a claim whose producer does not answer its bind', () => {
   /** Publishes a slot claim by hand, as a producer would, answering on `reply`. */
-  async function publishClaim(nc: Awaited<ReturnType<typeof connect>>, producer: string, silence: number) {
-    const claim = { v: 1, producer, slot: 1, reply: `test-reply.${producer}.1`, inbox: `${name}.in.${producer}.1`, consumer: `test-${producer}`, heartbeat: 1000, silence };
-    await jetstream(nc).publish(`${name}.claim.${producer}.1`, JSON.stringify(claim));
+  async function publishClaim(nc: Awaited<ReturnType<typeof connect>>, producer: string, silence: number, slot = 1) {
+    const claim = { v: 1, producer, slot, reply: `test-reply.${producer}.${slot}`, inbox: `${name}.in.${producer}.${slot}`, consumer: `test-${producer}-${slot}`, heartbeat: 1000, silence };
+    await jetstream(nc).publish(`${name}.claim.${producer}.${slot}`, JSON.stringify(claim));
     return claim;
+  }
+
+  /** A hand-made producer's side of slot `slot`: its inbox consumer, and an answer to every bind; resolves the worker's control subject once bound. */
+  async function serveSlot(nc: Awaited<ReturnType<typeof connect>>, claim: Awaited<ReturnType<typeof publishClaim>>) {
+    await (await jetstreamManager(nc)).consumers.add(name, { durable_name: claim.consumer, filter_subject: claim.inbox, ack_policy: AckPolicy.Explicit });
+    let bound: (control: string) => void;
+    const control = new Promise<string>((resolve) => (bound = resolve));
+    let first = true;
+    nc.subscribe(claim.reply, {
+      callback: (_error, msg) => {
+        if (!msg.reply) return; // heartbeats and frames
+        const request = msg.json<{ bind: { control: string } }>();
+        msg.respond(JSON.stringify(first ? { ok: true } : { ok: false, reason: 'this slot is held by another worker' }));
+        if (first) bound(request.bind.control);
+        first = false;
+      },
+    });
+    await nc.flush();
+    return control;
   }
 
   it('goes back to the queue and is taken once the producer answers', { timeout: 30_000 }, async () => {
@@ -245,6 +264,40 @@ describe('rxjs-parallel-worker: a claim whose producer does not answer its bind'
       await w.waitForLog(/took slot late\.1/); // offered again, and bound this time
       expect(binds).toHaveLength(1);
       expect(w.stderr()).not.toMatch(/dropped/);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('a slot its producer gives up (an outage on its side) ends there at once, and the producer is not taken for gone', { timeout: 30_000 }, async () => {
+    const w = worker(['--concurrency', '1']);
+    await w.ready;
+    const nc = await connect({ servers: server.url });
+    try {
+      const control = await serveSlot(nc, await publishClaim(nc, 'given', 60_000, 1));
+      await w.waitForLog(/took slot given\.1/);
+      nc.publish(await control, JSON.stringify({ release: 'the producer gave the slot up' }));
+      await w.waitForLog(/slot given\.1: its producer gave it up; ending it/);
+      await serveSlot(nc, await publishClaim(nc, 'given', 60_000, 2));
+      await w.waitForLog(/took slot given\.2/); // the next claim of the same producer is served
+      expect(w.stderr()).not.toMatch(/went silent|dropped/);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('a silent slot whose producer still answers ends alone: the producer is not taken for gone', { timeout: 30_000 }, async () => {
+    const w = worker(['--concurrency', '1']);
+    await w.ready;
+    const nc = await connect({ servers: server.url });
+    try {
+      // The producer binds the slot, then sends it nothing (no heartbeat) for longer than its silence.
+      await serveSlot(nc, await publishClaim(nc, 'quiet', 1000, 1));
+      await w.waitForLog(/took slot quiet\.1/);
+      await w.waitForLog(/slot quiet\.1: its producer no longer uses it; ending it/);
+      await serveSlot(nc, await publishClaim(nc, 'quiet', 60_000, 2));
+      await w.waitForLog(/took slot quiet\.2/);
+      expect(w.stderr()).not.toMatch(/went silent|dropped/);
     } finally {
       await nc.close();
     }

@@ -41,6 +41,8 @@ const ORPHAN_STATUS: StageStatus = Object.freeze({ done: false, activeWorkers: 0
 const noop = () => {};
 /** ms before a claim whose producer did not answer is offered again. */
 const BIND_RETRY_MS = 250;
+/** ms a bind request waits for its answer: a third of the producer's silence (at least 1 s), well within the claim's ackWait. */
+const bindTimeout = (silence: number) => Math.max(1000, Math.floor(silence / 3));
 
 /** The running command. */
 export class WorkerHost {
@@ -55,11 +57,12 @@ export class WorkerHost {
   stopping = false;
   private fetching: ConsumerMessages | undefined;
   private freed: (() => void) | undefined;
-  private disconnected = false;
+  /** Between a `disconnect` and the `reconnect` after it: silences then are this worker's, not its producers'. */
+  disconnected = false;
   /** Producers found gone (silent, or their claims answered by nobody), and the purge of what they left. */
   private readonly goneProducers = new Map<string, Promise<unknown>>();
-  /** Producers that did not answer a bind, since when (performance.now()). */
-  private readonly unansweredSince = new Map<string, number>();
+  /** Producers that did not answer a bind: since when, and when last (performance.now()). */
+  private readonly unansweredSince = new Map<string, { since: number; last: number }>();
   private loop: Promise<void> | undefined;
 
   constructor(readonly options: WorkerHostOptions) {}
@@ -143,9 +146,14 @@ export class WorkerHost {
    */
   unanswered(producer: string, silence: number): boolean {
     const now = performance.now();
-    const since = this.unansweredSince.get(producer);
-    if (since === undefined) this.unansweredSince.set(producer, now);
-    return since !== undefined && now - since >= silence;
+    const seen = this.unansweredSince.get(producer);
+    // Failures further apart than a few tries are another outage: it starts its own count.
+    if (seen === undefined || now - seen.last > 2 * bindTimeout(silence) + 4 * BIND_RETRY_MS) {
+      this.unansweredSince.set(producer, { since: now, last: now });
+      return false;
+    }
+    seen.last = now;
+    return now - seen.since >= silence;
   }
 
   /** A producer answered a bind: whatever silence it had is over. */
@@ -171,6 +179,7 @@ export class WorkerHost {
         this.options.log(`lost the connection to ${status.server}; reconnecting`);
       } else if (status.type === 'reconnect' && this.disconnected) {
         this.disconnected = false;
+        this.unansweredSince.clear(); // silences counted while this worker was away prove nothing
         this.options.log(`reconnected to ${status.server}; giving back the slots held across the outage`);
         for (const slot of [...this.slots.values()]) slot.connectionLost();
       }
@@ -220,6 +229,8 @@ class SlotHost {
   private claimSettled = false;
   /** Its producer went away: the purge of what it left. */
   private orphaned: Promise<unknown> | undefined;
+  /** Asking a silent producer whether it is there. */
+  private probing = false;
 
   constructor(
     private readonly host: WorkerHost,
@@ -234,8 +245,9 @@ class SlotHost {
     const { nc } = this.host;
     let answer: BindAnswer | undefined;
     try {
+      this.claimMsg.working(); // the claim stays this worker's while it asks
       const reply = await nc.request(this.claim.reply, encodeJson({ bind: { worker: this.host.description, control: this.control } }), {
-        timeout: Math.max(this.claim.silence, 1000),
+        timeout: bindTimeout(this.claim.silence),
       });
       answer = decodeJson<BindAnswer>(reply.data);
     } catch {
@@ -306,13 +318,44 @@ class SlotHost {
   private readonly onBeat = (): void => {
     if (this.forwarding) this.host.nc.publish(this.claim.reply, HEARTBEAT);
     this.claimMsg.working();
-    if (this.state === SlotState.Running && performance.now() - this.lastHeard > this.claim.silence) {
-      this.host.options.log(`slot ${this.claim.producer}.${this.claim.slot}: its producer went silent; ending it`);
-      this.orphaned = this.host.producerGone(this.claim.producer);
-      this.forwarding = false;
-      this.endHere();
+    // Without a connection the silence is this worker's own (its slots are given back on reconnect).
+    if (this.host.disconnected) {
+      this.lastHeard = performance.now();
+      return;
     }
+    if (this.state === SlotState.Running && !this.probing && performance.now() - this.lastHeard > this.claim.silence) void this.silent();
   };
+
+  /**
+   * The producer has said nothing to this slot for its `silence`. It may be gone, or alive and done
+   * with this slot (it gave it up in an outage): it is asked, as a new bind would ask it, and only
+   * a producer that nobody answers for is taken for gone, with all it left purged.
+   */
+  private async silent(): Promise<void> {
+    this.probing = true;
+    const slot = `${this.claim.producer}.${this.claim.slot}`;
+    let answered = false;
+    try {
+      await this.host.nc.request(this.claim.reply, encodeJson({ bind: { worker: this.host.description, control: this.control } }), {
+        timeout: bindTimeout(this.claim.silence),
+      });
+      answered = true;
+    } catch {
+      // no responders, or no answer in time
+    }
+    this.probing = false;
+    if (this.state !== SlotState.Running || performance.now() - this.lastHeard <= this.claim.silence) return; // heard from meanwhile
+    if (answered) {
+      // Alive, and done with this slot (or about to find it silent): give it back without blame.
+      this.host.options.log(`slot ${slot}: its producer no longer uses it; ending it`);
+      this.tellProducer({ exitCode: null, blameless: true, reason: `on ${this.host.description} heard nothing from its producer for ${this.claim.silence} ms` });
+    } else {
+      this.host.options.log(`slot ${slot}: its producer went silent; ending it`);
+      this.orphaned = this.host.producerGone(this.claim.producer);
+    }
+    this.forwarding = false;
+    this.endHere();
+  }
 
   onControl(msg: Msg): void {
     this.lastHeard = performance.now();
@@ -326,6 +369,10 @@ class SlotHost {
       this.forwarding = false;
       this.stopInbox();
       void this.thread?.terminate();
+    } else if (frame && !Array.isArray(frame) && 'release' in frame && (this.state === SlotState.Running || this.state === SlotState.Draining)) {
+      this.host.options.log(`slot ${this.claim.producer}.${this.claim.slot}: its producer gave it up; ending it`);
+      this.forwarding = false;
+      this.endHere();
     }
   }
 

@@ -50,7 +50,9 @@ interface Track {
   readonly outstanding: Set<number>;
 }
 const leases = new Map<number, Track>();
-let deliver: (message: unknown) => void = () => {};
+/** What reached the runtime's side before it listened (an end while the modules still load): given to it once it does. */
+const early: unknown[] = [];
+let deliver: (message: unknown) => void = (message) => void early.push(message);
 let draining = false;
 let ending: StageStatus | undefined;
 
@@ -188,6 +190,7 @@ load().then(
       return;
     }
     serve(port);
+    for (const message of early.splice(0)) deliver(message);
   },
   (error: unknown) => {
     main.postMessage({ loadFailed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) } satisfies ThreadReport);

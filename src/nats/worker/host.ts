@@ -254,7 +254,8 @@ class SlotHost {
       // No responders, or no answer in time: the producer is gone, or not back yet after an outage.
     }
     const slot = `${this.claim.producer}.${this.claim.slot}`;
-    if (answer === undefined && !this.host.unanswered(this.claim.producer, this.claim.silence)) {
+    // No answer while this worker is itself away proves nothing about the producer.
+    if (answer === undefined && (this.host.disconnected || !this.host.unanswered(this.claim.producer, this.claim.silence))) {
       this.host.options.log(`slot ${slot}: its producer did not answer; the claim goes back to the queue`);
       this.claimMsg.nak(BIND_RETRY_MS); // back to the queue, for this worker or another to try again
       this.claimSettled = true;
@@ -344,6 +345,7 @@ class SlotHost {
       // no responders, or no answer in time
     }
     this.probing = false;
+    if (this.host.disconnected) return; // no answer because this worker is away: its slots go back on reconnect
     if (this.state !== SlotState.Running || performance.now() - this.lastHeard <= this.claim.silence) return; // heard from meanwhile
     if (answered) {
       // Alive, and done with this slot (or about to find it silent): give it back without blame.

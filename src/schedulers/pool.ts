@@ -17,6 +17,7 @@ import type { StageStatus, WorkerInfo } from '../shared/context.js';
 import { isTaskRef, type Work } from '../shared/task.js';
 import { takeTransferList, type TransferListItem } from '../shared/transfer.js';
 import { InvalidOptionError, TaskTimeoutError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
+import { SlotPool } from './slot-pool.js';
 import {
   CANCEL,
   DYING,
@@ -85,58 +86,35 @@ const NONE: Blame = { kind: 'none' };
 const AMBIGUOUS: Blame = { kind: 'ambiguous' };
 
 /** @internal */
-export class WorkerPool implements Scheduler {
+export class WorkerPool extends SlotPool<WorkerHandle, RemoteLease> implements Scheduler {
   readonly batching = true;
   readonly kind: string;
   readonly prefetch: number;
   readonly outputWindow = OUTPUT_WINDOW;
   readonly size: number;
-  private slots: (WorkerHandle | undefined)[] = [];
-  /** Leases not ended yet. */
-  readonly leases = new Set<RemoteLease>();
-  private closing: Promise<void> | undefined;
   private nextLeaseId = 1;
 
   constructor(readonly config: PoolConfig) {
+    super();
     this.kind = config.kind;
     this.prefetch = config.prefetch;
     this.size = config.workers ?? defaultPoolSize();
   }
 
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    const lease = new RemoteLease(this, this.nextLeaseId++, work, info, sink);
-    if (lease.done) return lease; // its functions cannot be sent: `ready` has rejected
-    this.leases.add(lease);
-    if (!this.closing) this.assign(lease);
-    else void this.afterClose().then(() => this.assign(lease));
-    return lease;
+    return this.admit(new RemoteLease(this, this.nextLeaseId++, work, info, sink)); // done at once when its functions cannot be sent
   }
 
-  private async afterClose(): Promise<void> {
-    while (this.closing) await this.closing;
+  protected newWorker(slot: number): WorkerHandle {
+    return new WorkerHandle(this, slot);
   }
 
-  /** Puts a lease on the least loaded worker, starting one while the pool is not full. */
-  private assign(lease: RemoteLease): void {
-    if (lease.done) return;
-    let best: WorkerHandle | undefined;
-    let free = -1;
-    for (let i = 0; i < this.size; i++) {
-      const handle = this.slots[i];
-      if (!handle) {
-        if (free < 0) free = i;
-      } else if (!best || handle.leases.size < best.leases.size) {
-        best = handle;
-      }
-    }
-    const handle = free >= 0 && (!best || best.leases.size > 0) ? this.spawn(free) : best!;
-    handle.bind(lease);
+  protected closeWorker(handle: WorkerHandle): Promise<void> {
+    return handle.close(this.config.cancelGrace);
   }
 
-  private spawn(slot: number): WorkerHandle {
-    const handle = new WorkerHandle(this, slot);
-    this.slots[slot] = handle;
-    return handle;
+  protected override closesWithPool(lease: RemoteLease): boolean {
+    return lease.handle !== undefined;
   }
 
   /** A worker ended: fail what it was running, move its leases to a replacement in the same slot. */
@@ -170,27 +148,6 @@ export class WorkerPool implements Scheduler {
     const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
     if (culprit === 'ambiguous' || alive.some((lease) => lease.hasSuspects())) replacement.isolating = true;
     for (const lease of alive) replacement.bind(lease);
-  }
-
-  /**
-   * Ends every lease that has a worker (their jobs in work fail: the pool is going away), then
-   * every worker, and waits until they have exited. The pool can be used again afterwards: a new
-   * lease starts new workers.
-   */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown().finally(() => {
-      this.closing = undefined;
-    });
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    const open = [...this.leases].filter((lease) => lease.handle !== undefined);
-    let left = open.length;
-    await Promise.allSettled(open.map((lease) => lease.closeByPool({ done: --left === 0, activeWorkers: left })));
-    const handles = this.slots.filter((h): h is WorkerHandle => h !== undefined);
-    this.slots = [];
-    await Promise.all(handles.map((handle) => handle.close(this.config.cancelGrace)));
   }
 }
 

@@ -10,6 +10,7 @@ import { describeWork, isTaskRef, type Work } from '../shared/task.js';
 import { InvalidOptionError, UncloneableValueError, WorkerCrashedError, WorkerFunctionError } from '../errors.js';
 import { defaultPoolSize } from '../schedulers/endpoints.js';
 import { checkPoolOptions, POOL_DEFAULTS } from '../schedulers/pool-options.js';
+import { closeLeases, SlotPool } from '../schedulers/slot-pool.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from '../schedulers/scheduler.js';
 import { fromWireError, type WireError } from '../worker/protocol.js';
 import {
@@ -216,56 +217,30 @@ function describeError(error: unknown): string {
 
 // ---- spawn: a pool of threads.js workers made by the app's spawn() ---------------------------
 
-class SpawnScheduler implements Scheduler {
+class SpawnScheduler extends SlotPool<ThreadHandle, SpawnLease> implements Scheduler {
   readonly kind = 'threads';
   readonly batching = false;
   readonly size: number;
-  private slots: (ThreadHandle | undefined)[] = [];
-  readonly leases = new Set<SpawnLease>();
-  private closing: Promise<void> | undefined;
 
   constructor(
     readonly spawnThread: () => ThreadsThread | PromiseLike<ThreadsThread>,
     workers: number | undefined,
     readonly startTimeout: number,
   ) {
+    super();
     this.size = workers ?? defaultPoolSize();
   }
 
   lease(work: StageWork, info: WorkerInfo, sink: LeaseSink): WorkerLease {
-    const lease = new SpawnLease(this, work, info, sink);
-    if (lease.done) return lease; // its functions are not named as a threads.js worker names them: `ready` has rejected
-    this.leases.add(lease);
-    if (!this.closing) this.assign(lease);
-    else void this.afterClose().then(() => this.assign(lease));
-    return lease;
+    return this.admit(new SpawnLease(this, work, info, sink)); // done at once when its functions are not named as a threads.js worker names them
   }
 
-  private async afterClose(): Promise<void> {
-    while (this.closing) await this.closing;
+  protected newWorker(slot: number): ThreadHandle {
+    return new ThreadHandle(this, slot);
   }
 
-  /** Puts a lease on the least loaded worker, starting one while the pool is not full. */
-  private assign(lease: SpawnLease): void {
-    if (lease.done) return;
-    let best: ThreadHandle | undefined;
-    let free = -1;
-    for (let i = 0; i < this.size; i++) {
-      const handle = this.slots[i];
-      if (!handle) {
-        if (free < 0) free = i;
-      } else if (!best || handle.leases.size < best.leases.size) {
-        best = handle;
-      }
-    }
-    const handle = free >= 0 && (!best || best.leases.size > 0) ? this.spawn(free) : best!;
-    handle.bind(lease);
-  }
-
-  private spawn(slot: number): ThreadHandle {
-    const handle = new ThreadHandle(this, slot);
-    this.slots[slot] = handle;
-    return handle;
+  protected closeWorker(handle: ThreadHandle): Promise<void> {
+    return handle.close();
   }
 
   /** A worker died: its calls failed; its leases move to a replacement in the same slot. */
@@ -282,22 +257,6 @@ class SpawnScheduler implements Scheduler {
     if (alive.length === 0 || this.closing) return;
     const replacement = this.slots[handle.id] ?? this.spawn(handle.id);
     for (const lease of alive) replacement.bind(lease);
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.shutdown().finally(() => {
-      this.closing = undefined;
-    });
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    const open = [...this.leases];
-    let left = open.length;
-    await Promise.allSettled(open.map((lease) => lease.closeByPool({ done: --left === 0, activeWorkers: left })));
-    const handles = this.slots.filter((h): h is ThreadHandle => h !== undefined);
-    this.slots = [];
-    await Promise.all(handles.map((handle) => handle.close()));
   }
 }
 
@@ -754,10 +713,8 @@ class PoolScheduler implements Scheduler {
     return s;
   }
 
-  async close(): Promise<void> {
-    const open = [...this.leases];
-    let left = open.length;
-    await Promise.allSettled(open.map((lease) => lease.closeByPool({ done: --left === 0, activeWorkers: left })));
+  close(): Promise<void> {
+    return closeLeases([...this.leases]);
   }
 }
 

@@ -218,79 +218,73 @@ describe('rxjs-parallel-worker: the stage ends elsewhere', () => {
 // After a NATS restart, workers often reconnect before the producer does: a bind nobody answers
 // then means "not back yet", not "gone". (Taking it for gone dropped the producer's new claims and
 // purged its inboxes, and a running pipeline hung.)
-describe('rxjs-parallel-worker: a claim whose producer does not answer its bind', () => {
+describe('rxjs-parallel-worker: a producer that does not answer, or gives a slot up', () => {
+  type Nats = Awaited<ReturnType<typeof connect>>;
+
+  /** A worker of one slot, and a connection that plays the producer by hand; both go at the end. */
+  async function withHandMadeProducer(run: (w: WorkerProcess, nc: Nats) => Promise<void>): Promise<void> {
+    const w = worker(['--concurrency', '1']);
+    await w.ready;
+    const nc = await connect({ servers: server.url });
+    try {
+      await run(w, nc);
+    } finally {
+      await nc.close();
+    }
+  }
+
   /** Publishes a slot claim by hand, as a producer would, answering on `reply`. */
-  async function publishClaim(nc: Awaited<ReturnType<typeof connect>>, producer: string, silence: number, slot = 1) {
+  async function publishClaim(nc: Nats, producer: string, silence: number, slot = 1) {
     const claim = { v: 1, producer, slot, reply: `test-reply.${producer}.${slot}`, inbox: `${name}.in.${producer}.${slot}`, consumer: `test-${producer}-${slot}`, heartbeat: 1000, silence };
     await jetstream(nc).publish(`${name}.claim.${producer}.${slot}`, JSON.stringify(claim));
     return claim;
   }
 
-  /** A hand-made producer's side of slot `slot`: its inbox consumer, and an answer to every bind; resolves the worker's control subject once bound. */
-  async function serveSlot(nc: Awaited<ReturnType<typeof connect>>, claim: Awaited<ReturnType<typeof publishClaim>>) {
+  /**
+   * The producer's side of a slot: its inbox consumer, and an answer to every bind (the first one
+   * binds). `control` resolves with the worker's control subject once bound; `binds` counts them.
+   */
+  async function serveSlot(nc: Nats, claim: Awaited<ReturnType<typeof publishClaim>>) {
     await (await jetstreamManager(nc)).consumers.add(name, { durable_name: claim.consumer, filter_subject: claim.inbox, ack_policy: AckPolicy.Explicit });
-    let bound: (control: string) => void;
+    let bound!: (control: string) => void;
     const control = new Promise<string>((resolve) => (bound = resolve));
-    let first = true;
+    const binds: unknown[] = [];
     nc.subscribe(claim.reply, {
       callback: (_error, msg) => {
         if (!msg.reply) return; // heartbeats and frames
         const request = msg.json<{ bind: { control: string } }>();
-        msg.respond(JSON.stringify(first ? { ok: true } : { ok: false, reason: 'this slot is held by another worker' }));
-        if (first) bound(request.bind.control);
-        first = false;
+        binds.push(request);
+        msg.respond(JSON.stringify(binds.length === 1 ? { ok: true } : { ok: false, reason: 'this slot is held by another worker' }));
+        if (binds.length === 1) bound(request.bind.control);
       },
     });
     await nc.flush();
-    return control;
+    return { control, binds };
   }
 
-  it('goes back to the queue and is taken once the producer answers', { timeout: 30_000 }, async () => {
-    const w = worker(['--concurrency', '1']);
-    await w.ready;
-    const nc = await connect({ servers: server.url });
-    try {
+  it('a claim nobody answers goes back to the queue, and is taken once the producer answers', { timeout: 30_000 }, () =>
+    withHandMadeProducer(async (w, nc) => {
       const claim = await publishClaim(nc, 'late', 60_000);
       await w.waitForLog(/slot late\.1: its producer did not answer; the claim goes back to the queue/);
-      const binds: unknown[] = [];
-      nc.subscribe(claim.reply, {
-        callback: (_error, msg) => {
-          if (!msg.reply) return; // frames after the bind
-          binds.push(msg.json());
-          msg.respond(JSON.stringify({ ok: true }));
-        },
-      });
-      await nc.flush();
+      const { binds } = await serveSlot(nc, claim);
       await w.waitForLog(/took slot late\.1/); // offered again, and bound this time
       expect(binds).toHaveLength(1);
       expect(w.stderr()).not.toMatch(/dropped/);
-    } finally {
-      await nc.close();
-    }
-  });
+    }));
 
-  it('a slot its producer gives up (an outage on its side) ends there at once, and the producer is not taken for gone', { timeout: 30_000 }, async () => {
-    const w = worker(['--concurrency', '1']);
-    await w.ready;
-    const nc = await connect({ servers: server.url });
-    try {
-      const control = await serveSlot(nc, await publishClaim(nc, 'given', 60_000, 1));
+  it('a slot its producer gives up (an outage on its side) ends there at once, and the producer is not taken for gone', { timeout: 30_000 }, () =>
+    withHandMadeProducer(async (w, nc) => {
+      const { control } = await serveSlot(nc, await publishClaim(nc, 'given', 60_000, 1));
       await w.waitForLog(/took slot given\.1/);
       nc.publish(await control, JSON.stringify({ release: 'the producer gave the slot up' }));
       await w.waitForLog(/slot given\.1: its producer gave it up; ending it/);
       await serveSlot(nc, await publishClaim(nc, 'given', 60_000, 2));
       await w.waitForLog(/took slot given\.2/); // the next claim of the same producer is served
       expect(w.stderr()).not.toMatch(/went silent|dropped/);
-    } finally {
-      await nc.close();
-    }
-  });
+    }));
 
-  it('a silent slot whose producer still answers ends alone: the producer is not taken for gone', { timeout: 30_000 }, async () => {
-    const w = worker(['--concurrency', '1']);
-    await w.ready;
-    const nc = await connect({ servers: server.url });
-    try {
+  it('a silent slot whose producer still answers ends alone: the producer is not taken for gone', { timeout: 30_000 }, () =>
+    withHandMadeProducer(async (w, nc) => {
       // The producer binds the slot, then sends it nothing (no heartbeat) for longer than its silence.
       await serveSlot(nc, await publishClaim(nc, 'quiet', 1000, 1));
       await w.waitForLog(/took slot quiet\.1/);
@@ -298,22 +292,13 @@ describe('rxjs-parallel-worker: a claim whose producer does not answer its bind'
       await serveSlot(nc, await publishClaim(nc, 'quiet', 60_000, 2));
       await w.waitForLog(/took slot quiet\.2/);
       expect(w.stderr()).not.toMatch(/went silent|dropped/);
-    } finally {
-      await nc.close();
-    }
-  });
+    }));
 
-  it('is dropped once the producer has stayed silent for its ackWait', { timeout: 30_000 }, async () => {
-    const w = worker(['--concurrency', '1']);
-    await w.ready;
-    const nc = await connect({ servers: server.url });
-    try {
+  it('a claim whose producer stays silent for its ackWait is dropped', { timeout: 30_000 }, () =>
+    withHandMadeProducer(async (w, nc) => {
       await publishClaim(nc, 'gone', 500);
       await w.waitForLog(/slot gone\.1: its producer has not answered for 500 ms \(its ackWait\); dropped, with all it left/);
       expect(w.stderr()).toMatch(/slot gone\.1: its producer did not answer; the claim goes back to the queue/); // first, offered again
       expect(w.stderr()).not.toMatch(/took slot gone/);
-    } finally {
-      await nc.close();
-    }
-  });
+    }));
 });

@@ -161,29 +161,27 @@ describe('every wait on onStart and onEnd is bounded', () => {
 });
 
 describe('the sync scheduler runs each element inline, as RxJS operators do', () => {
-  it('take(3) stops a synchronous source after 3 reads', () => {
-    let reads = 0;
+  /** A synchronous source of 0..9 that stops when its subscriber closes, counting what it read. */
+  const countedSource = () => {
+    let count = 0;
     const source = new Observable<number>((subscriber) => {
       for (let i = 0; i < 10 && !subscriber.closed; i++) {
-        reads++;
+        count++;
         subscriber.next(i);
       }
       subscriber.complete();
     });
+    return { source, reads: () => count };
+  };
+  it('take(3) stops a synchronous source after 3 reads', () => {
+    const { source, reads } = countedSource();
     const out: number[] = [];
     source.pipe(mapParallel((x: number) => x, { scheduler: 'sync' }), take(3)).subscribe((x) => out.push(x));
     expect(out).toEqual([0, 1, 2]); // synchronously
-    expect(reads).toBe(3);
+    expect(reads()).toBe(3);
   });
   it('take(3) after two sync stages, with an operator between them, still reads 3; a synchronous onStart keeps it inline', () => {
-    let reads = 0;
-    const source = new Observable<number>((subscriber) => {
-      for (let i = 0; i < 10 && !subscriber.closed; i++) {
-        reads++;
-        subscriber.next(i);
-      }
-      subscriber.complete();
-    });
+    const { source, reads } = countedSource();
     const out: number[] = [];
     source
       .pipe(
@@ -194,7 +192,7 @@ describe('the sync scheduler runs each element inline, as RxJS operators do', ()
       )
       .subscribe((x) => out.push(x));
     expect(out).toEqual([0, 1, 2]);
-    expect(reads).toBe(3);
+    expect(reads()).toBe(3);
   });
 
   it('take(3) over a synchronous inner generator reads it 3 times', () => {

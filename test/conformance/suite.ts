@@ -6,7 +6,7 @@
  * realm (a scheduler that names functions otherwise maps them: `ConformanceTarget.ref`); the
  * functions report to the test through the bus, and wait on its gates, so nothing here depends on timing.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { from, lastValueFrom, of, take, throwError, toArray, concat, Observable } from 'rxjs';
 import * as operators from 'rxjs-parallel';
 import {
@@ -112,6 +112,10 @@ export function conformance(kind: SchedulerName | (string & {}), makeShared?: ()
     afterAll(async () => {
       if (typeof scheduler === 'object') await scheduler.close();
       await bus.close();
+    });
+    afterEach((ctx) => {
+      // A case that failed (a timeout most of all) says what it still waited for on the bus.
+      if (ctx.task.result?.state === 'fail') console.error(`${ctx.task.name}\n${bus.describe()}`);
     });
     beforeEach((ctx) => {
       bus.reset();

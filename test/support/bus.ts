@@ -27,6 +27,8 @@ export interface Bus {
   /** Calls in work now (enter − exit) and the most seen at once. */
   readonly active: number;
   readonly maxActive: number;
+  /** What a failed test was still waiting for, and the last events: for its report. */
+  describe(): string;
   /** Forgets events, counters and gates (between tests). */
   reset(): void;
   close(): Promise<void>;
@@ -41,6 +43,8 @@ export async function startBus(): Promise<Bus> {
   const opened = new Set<string>();
   const waitingGates = new Map<string, Array<() => void>>();
   const watchers = new Set<() => void>();
+  /** The waits not yet met, by what they wait for. */
+  const waits = new Map<() => void, string>();
   let active = 0;
   let maxActive = 0;
 
@@ -107,10 +111,12 @@ export async function startBus(): Promise<Bus> {
           const found = events.filter((e) => e.type === type && where(e));
           if (found.length >= count) {
             watchers.delete(check);
+            waits.delete(check);
             resolve(found);
           }
         };
         watchers.add(check);
+        waits.set(check, `${count} × ${type}${where.length > 0 ? ' (filtered)' : ''}`);
         check();
       });
     },
@@ -125,7 +131,17 @@ export async function startBus(): Promise<Bus> {
     get maxActive() {
       return maxActive;
     },
+    describe() {
+      const waiting = [...waits.values()];
+      const gates = [...waitingGates.keys()];
+      return [
+        `bus: waiting for ${waiting.length > 0 ? waiting.join(', ') : 'nothing'}; calls waiting on gates: ${gates.length > 0 ? gates.join(', ') : 'none'}; in work: ${active}`,
+        `last events: ${events.slice(-15).map((e) => JSON.stringify(e)).join(' ')}`,
+      ].join('\n');
+    },
     reset() {
+      for (const check of waits.keys()) watchers.delete(check);
+      waits.clear();
       events.length = 0;
       counters.clear();
       opened.clear();

@@ -76,6 +76,7 @@ export class Dispatcher {
         batches: typeof this.batch === 'number' ? undefined : new Ring(),
         lastDone: 0,
         ending: undefined,
+        stuck: undefined,
       };
       this.slots.push(slot);
       this.slotsOpen++;
@@ -151,17 +152,25 @@ export class Dispatcher {
             this.unlist(slot); // the automatic batch shrank below what this slot holds
             continue;
           }
-          let n = Math.min(batch, room, this.queue.dispatchable);
-          // Fewer elements than would fill a batch for each idle worker: share them out instead
-          // (two long elements must not run one after the other in one worker's batch).
-          if (batch > 1 && slot.busy === 0 && n === this.queue.dispatchable) {
-            let idle = 0;
+          const left = this.queue.dispatchable;
+          let n = Math.min(batch, room, left);
+          if (run.intake.done && left <= batch * this.slotsOpen) {
+            // The tail: upstream is done, and what is left would not give each worker a batch. None of
+            // it queues behind a busy worker (its elements may be long ones, and the other workers
+            // would idle while they wait there): it waits here for a worker with nothing to do, which
+            // takes its share. The open slot with the fewest jobs is busy: so are the others.
+            if (slot.busy > 0) break;
+            n = Math.min(n, Math.ceil(left / this.slotsOpen));
+          } else if (batch > 1 && slot.busy === 0 && n === left) {
+            // Fewer elements than would fill a batch for each worker with nothing to do (or still
+            // starting): share them out (two long elements must not run one after the other in one
+            // worker's batch while another worker idles).
+            let idle = this.starting;
             for (const s of this.open) if (s.busy === 0) idle++;
             if (idle > 1) n = Math.ceil(n / idle);
           }
-          // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one,
-          // or, once upstream is done, for room for all that is left (not one job per freed place).
-          if (n < batch && slot.busy > 0 && (!run.intake.done || n < this.queue.length)) break;
+          // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one.
+          if (n < batch && slot.busy > 0) break;
           if (this.canReclaim && slot.busy === 0) slot.progressAt = performance.now();
           // Started (a monitor's clock read) before they count as in work: the time up to now was idle.
           if (n === 1 && slot.lease.runOne) {
@@ -200,7 +209,8 @@ export class Dispatcher {
     el.attempts++;
     if (!slot.lease.byJob) run.bySeq.set(el.seq, el); // a lease that answers by seq: found by it
     if (el.at !== undefined) el.at = run.probe!.started(1, el.at);
-    if (run.timed) {
+    // A lease whose worker is still starting (a replacement) runs nothing yet: the clock waits for `resent`.
+    if (run.timed && slot.lease.starting !== true) {
       el.timer = setTimeout(this.onTimeout, run.o.timeout, el);
       run.timed.add(el);
     }
@@ -231,7 +241,12 @@ export class Dispatcher {
     slot.busy--;
     if (this.canReclaim) slot.progressAt = performance.now();
     if (slot.batches) this.adaptBatch(slot);
-    if (slot.listed || slot.ending || run.state > State.Completing || slot.busy >= this.slotCap || !slot.ready) return;
+    this.relist(slot);
+  }
+
+  /** The slot has room again: back in the open list, unless it is full, ending, not ready, or held by a cancelled call. */
+  private relist(slot: Slot): void {
+    if (slot.listed || slot.ending || this.run.state > State.Completing || slot.busy >= this.slotCap || !slot.ready || slot.stuck) return;
     slot.listed = true;
     this.open.push(slot);
   }
@@ -335,8 +350,11 @@ export class Dispatcher {
     const back: Element[] = [];
     for (const el of jobs) {
       if (el.slot !== slot) continue;
+      const at = el.at;
+      el.at = undefined; // it never ran: no run time for the monitor
       this.release(el);
-      el.attempts--; // it never ran
+      if (at !== undefined) el.at = this.run.probe!.returned(at);
+      el.attempts--;
       back.push(el);
     }
     back.sort((a, b) => b.seq - a.seq);
@@ -345,12 +363,15 @@ export class Dispatcher {
 
   /** Jobs sent again to a replacement worker: a new attempt, timed from now. */
   resent(slot: Slot, jobs: readonly Element[]): void {
-    const timeout = this.run.o.timeout;
-    if (timeout === undefined) return;
+    const timed = this.run.timed;
+    if (!timed) return;
+    const wait = slot.lease.starting === true; // sent with a start: timed once the worker has started
     for (const el of jobs) {
       if (el.slot !== slot) continue;
       clearTimeout(el.timer);
-      el.timer = setTimeout(this.onTimeout, timeout, el);
+      el.timer = wait ? undefined : setTimeout(this.onTimeout, this.run.o.timeout, el);
+      if (wait) timed.delete(el);
+      else timed.add(el);
     }
   }
 
@@ -362,8 +383,16 @@ export class Dispatcher {
     if (!el.slot || run.state !== State.Running) return;
     const error = new TaskTimeoutError(run.o.name, el.elementIndex, run.o.timeout!);
     run.probe?.timedOut();
-    const lease = el.slot.lease;
+    const slot = el.slot;
+    const lease = slot.lease;
     lease.cancel(el.seq, error);
+    // A worker that runs one call at a time and is still in this one takes nothing new until the
+    // call stops or the worker is replaced (after cancelGrace): the next element sent there would
+    // only wait, its clock running, and time out without having run.
+    if (lease.cancelHoldsWorker === true) {
+      (slot.stuck ??= new Set()).add(el);
+      if (slot.listed) this.unlist(slot);
+    }
     this.release(el, run.o.partitionBy !== undefined && lease.reportsStopped === true);
     run.failed(el, error);
     this.dispatch();
@@ -371,11 +400,19 @@ export class Dispatcher {
   };
 
   /** A timed-out element's call has really stopped: its key may go again. */
-  stopped(el: Element): void {
-    if (!el.holdsKey) return;
-    el.holdsKey = false;
-    this.queue.done(el);
-    if (this.run.state === State.Running) this.dispatch();
+  stopped(el: Element, slot: Slot): void {
+    let freed = false;
+    if (slot.stuck?.delete(el) && slot.stuck.size === 0) {
+      slot.stuck = undefined;
+      this.relist(slot);
+      freed = true;
+    }
+    if (el.holdsKey) {
+      el.holdsKey = false;
+      this.queue.done(el);
+      freed = true;
+    }
+    if (freed && this.run.state === State.Running) this.dispatch();
   }
 
   /** Stops every element's timer (the stage is ending). */

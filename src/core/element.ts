@@ -80,6 +80,11 @@ export interface Slot {
   /** Automatic batching only: when the slot last finished a batch. */
   lastDone: number;
   ending: Promise<void> | undefined;
+  /**
+   * Timed-out elements whose calls its worker is still in (a lease with `cancelHoldsWorker`): until
+   * the lease says they stopped, the slot takes nothing new.
+   */
+  stuck: Set<Element> | undefined;
 }
 
 /** A new element, as it arrives. */

@@ -391,7 +391,7 @@ class SlotSink implements LeaseSink {
   }
 
   stopped(job: Job): void {
-    this.run.dispatcher.stopped(job as Element);
+    this.run.dispatcher.stopped(job as Element, this.slot);
   }
 
   reclaimed(jobs: readonly Job[]): void {

@@ -396,6 +396,10 @@ class RemoteLease implements WorkerLease {
   readonly ready: Promise<void>;
   readonly byJob = true;
   readonly reportsStopped = true;
+  readonly cancelHoldsWorker = true;
+  get starting(): boolean {
+    return !this.started;
+  }
   /** Jobs cancelled while the worker ran them, until their call answers (or the worker goes). */
   private cancelled: Map<number, Job> | undefined;
   private resolveReady!: () => void;
@@ -486,12 +490,12 @@ class RemoteLease implements WorkerLease {
     const resend = this.attachCount++ > 0;
     if (this.pending.size > 0) {
       const jobs = [...this.pending.values()];
+      if (resend) this.sink.resent(jobs); // their clocks stop until this worker has started
       if (handle.isolating) {
         this.held = jobs;
         handle.pumpIsolation();
       } else {
         this.held = [];
-        if (resend) this.sink.resent(jobs);
         this.send(jobs);
       }
     }
@@ -500,8 +504,16 @@ class RemoteLease implements WorkerLease {
 
   onStarted(): void {
     clearTimeout(this.startTimer);
+    const again = this.everStarted;
     this.started = true;
     this.everStarted = true;
+    // A replacement worker loaded the functions and ran onStart before the jobs sent with the
+    // lease: their `timeout` measures the call, so their clocks start now (those held back for
+    // isolation, when they are sent).
+    if (again && this.pending.size > 0) {
+      const held = new Set(this.held);
+      this.sink.resent([...this.pending.values()].filter((job) => !held.has(job)));
+    }
     this.startAttempts = 0;
     this.resolveReady();
     if (this.endSent && !this.endAcked) this.armEndAck();
@@ -634,7 +646,9 @@ class RemoteLease implements WorkerLease {
   sendHeld(): void {
     const jobs = this.held;
     this.held = [];
-    if (jobs.length > 0 && this.attached) this.send(jobs);
+    if (jobs.length === 0 || !this.attached) return;
+    this.sink.resent(jobs); // they waited while the suspects ran alone: their clocks start now
+    this.send(jobs);
   }
 
   /**
@@ -954,8 +968,9 @@ class RemoteLease implements WorkerLease {
     this.endSent = this.endAcked = false;
     if (this.done) return false;
     if (this.endStatus !== undefined) {
+      // Past endTimeout: the end waited on an onStart still running (the lease never started), or on onEnd.
       const error = endTimedOut
-        ? new TaskTimeoutError(this.work.name, [], this.pool.config.endTimeout, 'onEnd')
+        ? new TaskTimeoutError(this.work.name, [], this.pool.config.endTimeout, wasStarted ? 'onEnd' : 'onStart')
         : startTimedOut
           ? new TaskTimeoutError(this.work.name, [], this.pool.config.startTimeout, 'onStart')
           : crash;

@@ -60,7 +60,8 @@ export interface LeaseSink {
   reclaimed(jobs: readonly Job[]): void;
   /**
    * Jobs that are sent again to a replacement worker (theirs died holding them, for another job's
-   * sake), as a new attempt that uses no retry: their `timeout` starts again.
+   * sake), as a new attempt that uses no retry, or that are sent now after a wait in the lease: their
+   * `timeout` starts again (or, while the lease is `starting`, stops until they are named again).
    */
   resent(jobs: readonly Job[]): void;
   /**
@@ -103,6 +104,17 @@ export interface WorkerLease {
   readonly byJob?: boolean;
   /** True for a lease that reports each cancelled job's end through `LeaseSink.stopped`. */
   readonly reportsStopped?: boolean;
+  /**
+   * True when a cancelled call keeps the lease's worker busy until `LeaseSink.stopped` (a worker
+   * thread or process runs one call at a time): the stage sends the lease nothing new until then.
+   */
+  readonly cancelHoldsWorker?: boolean;
+  /**
+   * True while the lease's jobs wait for a worker to start (a replacement loading the functions and
+   * running onStart): the stage does not run their `timeout` clocks until `LeaseSink.resent` names
+   * them again once it has started.
+   */
+  readonly starting?: boolean;
   /**
    * True when `ready` has resolved already, so that the stage may run elements at once (the sync
    * scheduler with nothing to await: elements then run within the upstream's `next`).

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   fromIterable,
   mapParallel,
+  Monitor,
   processScheduler,
   task,
   threadScheduler,
@@ -25,9 +26,12 @@ type Crash = { i: number; crash?: boolean; always?: boolean; how?: 'exit' | 'kil
 const t = {
   crashSync: task<Crash, number>(fixture, 'crashSync'),
   rendezvous: task<{ i: number; gate?: string }, number>(fixture, 'rendezvous'),
+  quickOrBlock: task<{ i: number; file?: string }, number>(fixture, 'quickOrBlock'),
   attempts: task<{ i: number; long?: boolean; killer?: boolean; firstMs?: number; secondMs?: number }, number>(fixture, 'attempts'),
   open: task(fixture, 'open'),
   close: task(fixture, 'close'),
+  openSecondLeaseOnGate: task(fixture, 'openSecondLeaseOnGate'),
+  blockUntilFile: task<{ i: number; file: string }, number>(fixture, 'blockUntilFile'),
 };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -153,16 +157,58 @@ describe.each(kinds)('$kind scheduler: work is spread over the workers', ({ kind
     }
   });
 
+  // In batches: two elements left must not go to one worker as one batch (the second would wait
+  // behind the first) while the other worker is still starting its lease: the first ready one
+  // takes its share, and the second element waits here for the other.
+  it('with batchSize 3, the first ready worker does not take the share of one still starting', async () => {
+    // Each element blocks its worker (no message gets through) until the file exists.
+    const file = join(freshDir(), 'go');
+    const items = range(2).map((i) => ({ i, file }));
+    const done = lastValueFrom(
+      fromIterable(items).pipe(mapParallel(t.blockUntilFile, { scheduler: kind, workers: 2, batchSize: 3, onStart: t.openSecondLeaseOnGate }), toArray()),
+    );
+    try {
+      await bus.waitFor('start', 1);
+      bus.open('start1');
+      const started = await bus.waitFor('start', 2);
+      expect(new Set(started.map((e) => (kind === 'thread' ? e.threadId : e.pid))).size).toBe(2);
+    } finally {
+      writeFileSync(file, '');
+    }
+    expect((await done).sort()).toEqual([0, 1]);
+  });
+
+  // Once upstream is done, the last elements wait in the stage for a worker with nothing to do:
+  // none queues behind a busy one, even when the automatic batch has grown large on short elements.
+  for (const batchSize of [1, 'auto'] as const) {
+    it(`with batchSize ${batchSize} (prefetching, or grown large on short elements), a tail of long elements starts on both workers`, async () => {
+      const file = join(freshDir(), 'go');
+      const items = [...range(3000).map((i) => ({ i })), ...range(2).map((i) => ({ i: 3000 + i, file }))];
+      const done = lastValueFrom(fromIterable(items).pipe(mapParallel(t.quickOrBlock, { scheduler: kind, workers: 2, batchSize }), toArray()));
+      try {
+        const started = await bus.waitFor('start', 2);
+        expect(new Set(started.map((e) => (kind === 'thread' ? e.threadId : e.pid))).size).toBe(2);
+      } finally {
+        writeFileSync(file, '');
+      }
+      expect(await done).toHaveLength(3002);
+    });
+  }
+
   it('an idle worker takes queued elements back from one stuck behind a long element', async () => {
     const pool: Scheduler = make({ workers: 2 });
     try {
       // Element 0 waits for the others to be done; with 2 workers and prefetch, some of them were
       // queued behind it in its worker.
       const items = range(6).map((i) => ({ i, gate: i === 0 ? 'last' : undefined }));
-      const done = lastValueFrom(fromIterable(items).pipe(mapParallel(t.rendezvous, { scheduler: pool, workers: 2 }), toArray()));
+      const monitor = new Monitor({ timing: 'all' });
+      const done = lastValueFrom(fromIterable(items).pipe(mapParallel(t.rendezvous, { scheduler: pool, workers: 2, monitor }), toArray()));
       await bus.waitFor('done', 5);
       bus.open('last');
       expect((await done).sort()).toEqual(range(6));
+      // An element given back had not run: the monitor counts one run per element.
+      const [stage] = monitor.report().stages;
+      expect(stage.runTime.count).toBe(6);
     } finally {
       await pool.close();
     }

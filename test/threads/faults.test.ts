@@ -27,6 +27,9 @@ const t = {
   waitGate: task<{ i: number; gate: string }, number>(fixture, 'waitGate'),
   blockUntilFile: task<{ i: number; file: string }, number>(fixture, 'blockUntilFile'),
   open: task(fixture, 'open'),
+  openSecondOnGate: task(fixture, 'openSecondOnGate'),
+  openSecondLeaseOnGate: task(fixture, 'openSecondLeaseOnGate'),
+  square: task<number, number>(fixture, 'square'),
 };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -206,6 +209,63 @@ describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
       } finally {
         vi.useRealTimers();
         writeFileSync(file, '');
+        await pool.close();
+      }
+    });
+
+    // The worker is still in the timed-out call until it is terminated (cancelGrace, here longer
+    // than the timeout): the elements after it wait for the replacement instead of being sent to
+    // the blocked worker, where they would time out without having run.
+    it('the elements after a call that blocks its worker wait for the replacement, and none times out unrun', async () => {
+      const pool = make({ workers: 1, cancelGrace: 2000 });
+      try {
+        const out = await lastValueFrom(
+          from(range(4).map((i) => ({ i, spin: 0 }))).pipe(
+            mapParallel(t.spin, { scheduler: pool, timeout: 500, ordered: true, onError: (e) => (e instanceof TaskTimeoutError ? 'timed out' : e) }),
+            toArray(),
+          ),
+        );
+        expect(out.map((r: any) => (typeof r === 'string' ? r : r.i))).toEqual(['timed out', 1, 2, 3]);
+        expect(bus.of('spinning')).toHaveLength(1);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    // A timeout measures the call: not the replacement worker's start, nor the onStart it runs
+    // again. Fake timers pass the time while the replacement's onStart waits on a gate.
+    it("a timeout does not count the replacement worker's start and onStart", async () => {
+      const pool = make({ workers: 1 });
+      try {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        const stage = record(
+          from([{ i: 0, crash: 0 }, { i: 1, crash: 0 }]).pipe(
+            mapParallel(t.exitOnce, { scheduler: pool, timeout: 300, onStart: t.openSecondOnGate, onError: (e) => (e as Error).name }),
+          ),
+        );
+        await bus.waitFor('onStart', 2); // the replacement's onStart, holding element 1 back
+        await vi.advanceTimersByTimeAsync(1000);
+        vi.useRealTimers();
+        bus.open('restart');
+        const { values, error } = await stage.result;
+        expect(error).toBeUndefined();
+        expect(values).toEqual(['WorkerCrashedError', 1]);
+      } finally {
+        vi.useRealTimers();
+        await pool.close();
+      }
+    });
+
+    // The other lease ran every element; this one's end waited on its onStart past endTimeout: the
+    // error names onStart, the hook that hung, not an onEnd the stage does not have.
+    it("an onStart still running past endTimeout fails the completing stage with phase 'onStart'", async () => {
+      const pool = make({ workers: 2, endTimeout: 300 });
+      try {
+        const { values, error } = await record(from([1, 2, 3, 4]).pipe(mapParallel(t.square, { scheduler: pool, workers: 2, onStart: t.openSecondLeaseOnGate }))).result;
+        expect(values.sort((a, b) => a - b)).toEqual([1, 4, 9, 16]);
+        expect(error).toBeInstanceOf(TaskTimeoutError);
+        expect((error as TaskTimeoutError).phase).toBe('onStart');
+      } finally {
         await pool.close();
       }
     });

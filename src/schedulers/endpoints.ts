@@ -229,6 +229,23 @@ export interface ChildProcessOptions {
 
 const ignore = () => {};
 
+/**
+ * Child processes still running. A child hears that its parent is gone (its IPC channel closes) and
+ * exits, but not while a synchronous call blocks it: those are killed as the parent exits, which
+ * is the last moment anything can be done about them.
+ */
+const liveChildren = new Set<{ kill(signal: string): unknown }>();
+let killOnExit = false;
+const killLiveChildren = (): void => {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+};
+
 /** A child process forked on the library's own entry file (or the app's copy of it), with `serialization: 'advanced'`. */
 export function childProcessWorker(options: ChildProcessOptions): Spawn {
   return async (events) => {
@@ -242,14 +259,21 @@ export function childProcessWorker(options: ChildProcessOptions): Spawn {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let ended = false;
+    liveChildren.add(child);
+    if (!killOnExit) {
+      killOnExit = true;
+      process.on('exit', killLiveChildren);
+    }
     child.on('message', events.message);
     child.on('error', (error: unknown) => {
       // Spawning failed (no exit follows); later errors (a failed kill) are followed by `exit` anyway.
       if (ended || child.pid !== undefined) return;
       ended = true;
+      liveChildren.delete(child);
       events.exit({ exitCode: null, signal: null, error });
     });
     child.on('exit', (exitCode: number | null, signal: string | null) => {
+      liveChildren.delete(child);
       if (ended) return;
       ended = true;
       events.exit({ exitCode, signal });

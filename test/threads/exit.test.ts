@@ -23,6 +23,13 @@ describe('a process running thread and process pipelines exits by itself', () =>
 });
 
 describe('a process worker whose parent is gone', () => {
+  it('is killed as its parent exits, even while blocked in a synchronous call', async () => {
+    // Resolves once every holder of the pipes has exited: a child left running holds them for good.
+    const { code, stdout } = await runNode(new URL('../fixtures/blocked-child-parent.mjs', import.meta.url));
+    expect(stdout.trim()).toBe('started');
+    expect(code).toBe(0);
+  });
+
   it('exits quietly: its first message to the dead parent is no crash with a stack trace', async () => {
     // Resolves once every holder of the pipes has exited: the parent, then the orphaned child.
     const { code, stderr } = await runNode(new URL('../fixtures/orphan-parent.mjs', import.meta.url));

@@ -63,7 +63,7 @@ export class Dispatcher {
 
   openSlots(scheduler: Scheduler, makeSink: (slot: Slot) => LeaseSink): void {
     const run = this.run;
-    const work = { name: run.o.name, mode: run.mode, fn: run.fn, onStart: run.o.onStart, onEnd: run.o.onEnd };
+    const work = { name: run.o.name, mode: run.mode, fn: run.fn, onStart: run.o.onStart, onEnd: run.o.onEnd, timed: run.o.timeout !== undefined };
     for (let index = 0; index < run.workers; index++) {
       const slot: Slot = {
         index,
@@ -209,8 +209,8 @@ export class Dispatcher {
     el.attempts++;
     if (!slot.lease.byJob) run.bySeq.set(el.seq, el); // a lease that answers by seq: found by it
     if (el.at !== undefined) el.at = run.probe!.started(1, el.at);
-    // A lease whose worker is still starting (a replacement) runs nothing yet: the clock waits for `resent`.
-    if (run.timed && slot.lease.starting !== true) {
+    // A lease that says when the call begins times it from there (`began`).
+    if (run.timed && slot.lease.timesFromBegin !== true) {
       el.timer = setTimeout(this.onTimeout, run.o.timeout, el);
       run.timed.add(el);
     }
@@ -361,18 +361,27 @@ export class Dispatcher {
     for (const el of back) this.requeue(el);
   }
 
-  /** Jobs sent again to a replacement worker: a new attempt, timed from now. */
-  resent(slot: Slot, jobs: readonly Element[]): void {
+  /** Jobs sent again to a replacement worker, or sent now after a wait in the lease: timed from now (or not while `paused`). */
+  resent(slot: Slot, jobs: readonly Element[], paused: boolean): void {
     const timed = this.run.timed;
     if (!timed) return;
-    const wait = slot.lease.starting === true; // sent with a start: timed once the worker has started
+    if (slot.lease.timesFromBegin === true) paused = true; // timed again when the call begins
     for (const el of jobs) {
       if (el.slot !== slot) continue;
       clearTimeout(el.timer);
-      el.timer = wait ? undefined : setTimeout(this.onTimeout, this.run.o.timeout, el);
-      if (wait) timed.delete(el);
+      el.timer = paused ? undefined : setTimeout(this.onTimeout, this.run.o.timeout, el);
+      if (paused) timed.delete(el);
       else timed.add(el);
     }
+  }
+
+  /** The worker begins the element's call: its clock starts now. */
+  began(el: Element, slot: Slot): void {
+    const timed = this.run.timed;
+    if (!timed || el.slot !== slot || this.run.state !== State.Running) return;
+    clearTimeout(el.timer);
+    el.timer = setTimeout(this.onTimeout, this.run.o.timeout, el);
+    timed.add(el);
   }
 
   // ---- timeouts ---------------------------------------------------------------------------

@@ -400,8 +400,12 @@ class SlotSink implements LeaseSink {
     this.run.dispatcher.dispatch();
   }
 
-  resent(jobs: readonly Job[]): void {
-    if (this.run.state === State.Running) this.run.dispatcher.resent(this.slot, jobs as readonly Element[]);
+  began(job: Job): void {
+    this.run.dispatcher.began(job as Element, this.slot);
+  }
+
+  resent(jobs: readonly Job[], paused = false): void {
+    if (this.run.state === State.Running) this.run.dispatcher.resent(this.slot, jobs as readonly Element[], paused);
   }
 
   settleMany(deliver: () => void): void {

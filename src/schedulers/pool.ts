@@ -35,6 +35,7 @@ import {
   R_OK,
   R_PART,
   R_RUNNING,
+  R_BEGAN,
   RECLAIM,
   RECLAIMED,
   RESULTS,
@@ -396,9 +397,17 @@ class RemoteLease implements WorkerLease {
   readonly ready: Promise<void>;
   readonly byJob = true;
   readonly reportsStopped = true;
-  readonly cancelHoldsWorker = true;
-  get starting(): boolean {
-    return !this.started;
+  /** Not with `cancelGrace: Infinity`: nothing would ever replace a worker whose call never returns, and the stage would wait for good. */
+  /**
+   * Its worker says when each call of a timed stage begins (R_BEGAN). Not with `cancelGrace:
+   * Infinity`: behind a call that never returns, nothing would ever begin, or time out.
+   */
+  get timesFromBegin(): boolean {
+    return this.work.timed === true && this.pool.config.cancelGrace !== Infinity;
+  }
+
+  get cancelHoldsWorker(): boolean {
+    return this.pool.config.cancelGrace !== Infinity;
   }
   /** Jobs cancelled while the worker ran them, until their call answers (or the worker goes). */
   private cancelled: Map<number, Job> | undefined;
@@ -490,7 +499,7 @@ class RemoteLease implements WorkerLease {
     const resend = this.attachCount++ > 0;
     if (this.pending.size > 0) {
       const jobs = [...this.pending.values()];
-      if (resend) this.sink.resent(jobs); // their clocks stop until this worker has started
+      if (resend) this.sink.resent(jobs, true); // their clocks stop until this worker has started
       if (handle.isolating) {
         this.held = jobs;
         handle.pumpIsolation();
@@ -545,6 +554,8 @@ class RemoteLease implements WorkerLease {
       return;
     }
     for (const job of jobs) this.pending.set(job.seq, job);
+    // Held here until a worker is online and started, or until isolation is over: their clocks wait.
+    if (!this.started || this.handle?.isolating) this.sink.resent(jobs, true);
     if (!this.attached) return; // sent with the others once a worker is online
     if (this.handle!.isolating) {
       for (const job of jobs) this.held.push(job);
@@ -698,11 +709,16 @@ class RemoteLease implements WorkerLease {
       const seq = message[i] as number;
       const job = this.pending.get(seq);
       if (job === undefined) {
-        if (message[i + 1] !== R_RUNNING && message[i + 1] !== R_PART) this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
+        if (message[i + 1] !== R_RUNNING && message[i + 1] !== R_PART && message[i + 1] !== R_BEGAN) this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
         continue;
       }
       const status = message[i + 1];
       const payload = message[i + 2];
+      if (status === R_BEGAN) {
+        this.awaiting = seq; // in work now (a lease runs one call at a time)
+        this.sink.began?.(job);
+        continue;
+      }
       if (status === R_RUNNING) {
         this.awaiting = seq;
         continue;

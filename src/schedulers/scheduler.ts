@@ -19,6 +19,8 @@ export interface StageWork {
   readonly onStart: Work | undefined;
   /** `onEnd(ctx)`, run once per worker subscription when it ends, inside the worker. */
   readonly onEnd: Work | undefined;
+  /** The stage has a `timeout`: a lease that can tell when a call begins says so (`LeaseSink.began`). */
+  readonly timed?: boolean;
 }
 
 /** One element handed to a worker. */
@@ -61,9 +63,15 @@ export interface LeaseSink {
   /**
    * Jobs that are sent again to a replacement worker (theirs died holding them, for another job's
    * sake), as a new attempt that uses no retry, or that are sent now after a wait in the lease: their
-   * `timeout` starts again (or, while the lease is `starting`, stops until they are named again).
+   * `timeout` starts again. With `paused`, it stops instead, until they are named again: they wait in
+   * the lease for a worker to start (load the functions, run onStart) or for their turn to be sent.
    */
-  resent(jobs: readonly Job[]): void;
+  resent(jobs: readonly Job[], paused?: boolean): void;
+  /**
+   * A lease whose `timesFromBegin` is true says when its worker begins the job's call: its
+   * `timeout` starts then (and not when it was sent, nor when it is `resent`).
+   */
+  began?(job: Job): void;
   /**
    * `resolve` (`ok`) or `reject` by the job object itself rather than by its seq. A lease whose
    * `byJob` is true settles (and sends outputs) only this way.
@@ -109,12 +117,9 @@ export interface WorkerLease {
    * thread or process runs one call at a time): the stage sends the lease nothing new until then.
    */
   readonly cancelHoldsWorker?: boolean;
-  /**
-   * True while the lease's jobs wait for a worker to start (a replacement loading the functions and
-   * running onStart): the stage does not run their `timeout` clocks until `LeaseSink.resent` names
-   * them again once it has started.
-   */
-  readonly starting?: boolean;
+  /** True for a lease that calls `LeaseSink.began` as each job's call begins in its worker (for a `timed` stage). */
+  readonly timesFromBegin?: boolean;
+
   /**
    * True when `ready` has resolved already, so that the stage may run elements at once (the sync
    * scheduler with nothing to await: elements then run within the upstream's `next`).

@@ -19,6 +19,7 @@ export function toWireWork(work: StageWork): WireWork {
     fn: toWireFunction(work.fn),
     onStart: work.onStart && toWireFunction(work.onStart),
     onEnd: work.onEnd && toWireFunction(work.onEnd),
+    ...(work.timed ? { timed: true } : {}),
   };
 }
 

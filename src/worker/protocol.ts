@@ -90,6 +90,12 @@ export const R_PART = 4;
  * crash), that call is the one that was running.
  */
 export const R_RUNNING = 5;
+/**
+ * Not a result: `[seq, R_BEGAN, undefined]` says the worker is calling `fn` for `seq` now. Sent only
+ * for a stage with a `timeout` (`WireWork.timed`), whose clock starts there, not when the job was
+ * sent (it may wait in the worker behind another lease's call).
+ */
+export const R_BEGAN = 6;
 
 /** Which of a stage's callbacks a message is about. */
 export type WireRole = 'fn' | 'onStart' | 'onEnd';
@@ -106,6 +112,8 @@ export interface WireWork {
   readonly fn: WireFunction;
   readonly onStart: WireFunction | undefined;
   readonly onEnd: WireFunction | undefined;
+  /** The stage has a `timeout`: the worker says when each call begins (R_BEGAN). */
+  readonly timed?: boolean;
 }
 
 /** An error (or any thrown value) made cloneable, keeping what structured clone would lose. */

@@ -28,6 +28,7 @@ import {
   R_OK,
   R_PART,
   R_RUNNING,
+  R_BEGAN,
   R_UNCLONEABLE,
   RECLAIM,
   RECLAIMED,
@@ -203,6 +204,8 @@ class LeaseRun {
   private readonly filter: boolean;
   private readonly each: boolean;
   private readonly flat: boolean;
+  /** The stage has a timeout: each call's beginning is said at once (R_BEGAN). */
+  private readonly timed: boolean;
 
   constructor(
     private readonly port: WorkerPort,
@@ -214,6 +217,7 @@ class LeaseRun {
     this.filter = work.mode === 'filter';
     this.each = work.mode === 'each';
     this.flat = work.mode === 'flat';
+    this.timed = work.timed === true;
   }
 
   start(): Promise<boolean> {
@@ -292,6 +296,11 @@ class LeaseRun {
         if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
         const ctx = new JobContext(this.resources, this.info, index, seq);
         this.calls.set(seq, ctx);
+        if (this.timed) {
+          // Its clock starts now: said at once (with what finished before it), ahead of the call.
+          this.outbox.push(seq, R_BEGAN, undefined);
+          this.flush();
+        }
         let result: unknown;
         let then: PromiseLike<unknown>['then'] | undefined;
         running = [this.id, seq];

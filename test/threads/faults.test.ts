@@ -30,6 +30,8 @@ const t = {
   openSecondOnGate: task(fixture, 'openSecondOnGate'),
   openSecondLeaseOnGate: task(fixture, 'openSecondLeaseOnGate'),
   square: task<number, number>(fixture, 'square'),
+  sleepOrExit: task<{ id: string; ms: number; crash?: boolean }, string>(fixture, 'sleepOrExit'),
+  spinOrBlock: task<{ i: number; ms?: number; file?: string }, number>(fixture, 'spinOrBlock'),
 };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -252,6 +254,61 @@ describe.each(kinds)('$kind scheduler: faults', ({ kind, make }) => {
         expect(values).toEqual(['WorkerCrashedError', 1]);
       } finally {
         vi.useRealTimers();
+        await pool.close();
+      }
+    });
+
+    // Four leases on a pool of two: two share the worker that element 0 blocks. The other lease's
+    // element sent there waits behind that call; its clock starts when its call begins (the worker
+    // says so), so it does not time out, though it waits there past the timeout. (The others are
+    // synchronous: one that had begun before the block finished before it.)
+    it('an element waiting in its worker behind another lease\'s call is timed from when its call begins', async () => {
+      const pool = make({ workers: 2, cancelGrace: 500 });
+      const file = join(mkdtempSync(join(tmpdir(), 'rxp-begin-')), 'go');
+      try {
+        const items = [{ i: 0, file }, ...range(40).map((i) => ({ i: i + 1, ms: 5 }))];
+        const out = await lastValueFrom(
+          from(items).pipe(mapParallel(t.spinOrBlock, { scheduler: pool, workers: 4, timeout: 1000, onError: (e, v) => `${(e as Error).name}:${v.i}` }), toArray()),
+        );
+        expect(out.filter((v) => typeof v === 'string')).toEqual(['TaskTimeoutError:0']);
+        expect(out).toHaveLength(41);
+      } finally {
+        writeFileSync(file, '');
+        await pool.close();
+      }
+    });
+
+    // Nothing replaces a worker under cancelGrace: Infinity, so its lease is not held back for the
+    // call (the stage would wait for good): the elements behind it time out, and the stage ends.
+    it('with cancelGrace: Infinity, a call that never returns does not hold the stage for good', async () => {
+      const pool = make({ workers: 1, cancelGrace: Infinity, endTimeout: 300 });
+      const file = join(mkdtempSync(join(tmpdir(), 'rxp-never-')), 'go');
+      try {
+        const out = await lastValueFrom(from(range(3).map((i) => ({ i, file }))).pipe(mapParallel(t.blockUntilFile, { scheduler: pool, timeout: 100, onError: 'skip' }), toArray()));
+        expect(out).toEqual([]);
+      } finally {
+        writeFileSync(file, '');
+        await pool.close();
+      }
+    });
+
+    // Four leases share the only worker; its crash cannot be pinned on one of them, so the elements
+    // in flight run again one at a time. Those sent meanwhile wait in their lease, unsent: their
+    // clocks start when they are sent, and none times out.
+    it('an element held back while crash suspects run alone is not timed meanwhile', async () => {
+      const pool = make({ workers: 1 });
+      try {
+        const items = [
+          { id: 'crash', ms: 100, crash: true },
+          ...range(3).map((i) => ({ id: `s${i}`, ms: 400 })),
+          ...range(8).map((i) => ({ id: `q${i}`, ms: 10 })),
+        ];
+        const out = await lastValueFrom(
+          from(items).pipe(mapParallel(t.sleepOrExit, { scheduler: pool, workers: 4, timeout: 700, onError: (e, v) => `${(e as Error).name}:${v.id}` }), toArray()),
+        );
+        expect(out.filter((v) => v.includes(':'))).toEqual(['WorkerCrashedError:crash']);
+        expect(out).toHaveLength(12);
+      } finally {
         await pool.close();
       }
     });

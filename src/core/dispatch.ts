@@ -350,10 +350,12 @@ export class Dispatcher {
     const back: Element[] = [];
     for (const el of jobs) {
       if (el.slot !== slot) continue;
+      // It never ran: no run time for the monitor (`release` records one for a stamped element);
+      // its next hand-off records the rest of its queue wait, from when it was sent.
       const at = el.at;
-      el.at = undefined; // it never ran: no run time for the monitor
+      el.at = undefined;
       this.release(el);
-      if (at !== undefined) el.at = this.run.probe!.returned(at);
+      el.at = at;
       el.attempts--;
       back.push(el);
     }

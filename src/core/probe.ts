@@ -25,12 +25,6 @@ export interface StageProbe {
    * still count it in work.
    */
   finished(startedAt: number): number;
-  /**
-   * A timed element came back from its worker without having run (given back for an idle worker):
-   * no run to record. `startedAt` is the stamp `started` returned; returns the stamp its queue wait
-   * goes on from.
-   */
-  returned(startedAt: number): number;
   /** A failed or timed-out element went back to the queue for another run. */
   retried(): void;
   /** An element timed out. */

@@ -648,10 +648,6 @@ class Run implements StageProbe {
     return now;
   }
 
-  returned(startedAt: number): number {
-    return startedAt; // its wait up to then is recorded already; the next `started` records the rest
-  }
-
   retried(): void {
     this.row.retried++;
   }

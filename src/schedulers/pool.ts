@@ -397,7 +397,6 @@ class RemoteLease implements WorkerLease {
   readonly ready: Promise<void>;
   readonly byJob = true;
   readonly reportsStopped = true;
-  /** Not with `cancelGrace: Infinity`: nothing would ever replace a worker whose call never returns, and the stage would wait for good. */
   /**
    * Its worker says when each call of a timed stage begins (R_BEGAN). Not with `cancelGrace:
    * Infinity`: behind a call that never returns, nothing would ever begin, or time out.
@@ -406,6 +405,7 @@ class RemoteLease implements WorkerLease {
     return this.work.timed === true && this.pool.config.cancelGrace !== Infinity;
   }
 
+  /** Not with `cancelGrace: Infinity`: nothing would ever replace a worker whose call never returns, and the stage would wait for good. */
   get cancelHoldsWorker(): boolean {
     return this.pool.config.cancelGrace !== Infinity;
   }

@@ -113,6 +113,36 @@ export class Emitter {
     this.ready(el);
   }
 
+  /**
+   * {@link accept} for an element that settles with nothing waiting before it (map, filter, each:
+   * one output at most): emitted and gone at once, without the emit queue or a flush loop. False,
+   * with nothing done, when something waits before it, a flush is under way, or downstream has no
+   * credit: then {@link accept} queues it as usual.
+   */
+  acceptNow(el: Element, value: unknown): boolean {
+    const run = this.run;
+    const mode = run.mode;
+    if (this.flushing || run.delivering || mode === 'flat' || run.state !== State.Running) return false;
+    const arrival = run.arrival;
+    if (arrival ? arrival.peek() !== el : this.queue.length > 0) return false;
+    const emits = mode === 'map' || (mode === 'filter' && !!value);
+    if (emits && !run.down.take()) return false;
+    el.settled = true;
+    arrival?.shift();
+    if (emits) {
+      el.emitted = 1;
+      run.observer.next(mode === 'map' ? value : el.value, el.elementIndex);
+      if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // as in emit()
+    }
+    this.leave(el);
+    // What waited behind it in source order, and the credit it frees, go as after any flush.
+    if (arrival && arrival.length > 0) return this.flush(), true;
+    this.owed = 0;
+    run.intake.topUp();
+    run.checkComplete();
+    return true;
+  }
+
   /** The element has outputs to emit, or none and can leave. */
   ready(el: Element): void {
     if (!this.run.orderedOut && !el.queued) {

@@ -10,7 +10,7 @@
 import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
 import { isParallelError, StageError, WorkerFunctionError, type ElementIndex } from '../errors.js';
 import { PullObservable, type IndexedObserver, type PullRequest, type CreditLine } from '../backpressure/credit.js';
-import type { Job, LeaseSink, Scheduler, StageMode } from '../schedulers/scheduler.js';
+import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageMode } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
 import type { Work } from '../shared/task.js';
@@ -75,6 +75,8 @@ export class StageRun {
   readonly emitter: Emitter;
   /** Inside {@link settleMany}: dispatch and emission wait until the results are all in. */
   delivering = false;
+  /** The sync scheduler's fast lane may run here (see {@link runNow}). */
+  private readonly lane: boolean;
   private readonly scheduler: Scheduler;
   private readonly ownsScheduler: boolean;
   private nextSeq = 0;
@@ -115,6 +117,9 @@ export class StageRun {
       { name: o.name, scheduler: this.scheduler.kind, workers: this.workers, operator: o.operator },
       this.gauges(),
     );
+    // Not where an element needs its own state on the way (a timeout, a partition key, a monitor's
+    // sample, flatMap's streamed outputs): those go through the queue and dispatch.
+    this.lane = this.dispatcher.serial && this.mode !== 'flat' && !o.partitionBy && o.timeout === undefined && !this.probe;
     this.dispatcher.openSlots(this.scheduler, (slot) => new SlotSink(this, slot));
     if (this.state === State.Running) this.intake.subscribe(source);
     this.subscribing = false;
@@ -163,9 +168,39 @@ export class StageRun {
     if (this.probe) el.at = this.probe.received(el.elementIndex);
     this.held++;
     this.arrival?.push(el);
+    if (this.lane && this.held === 1 && !this.delivering && !this.emitter.isFlushing && this.runNow(el)) return;
+    if (!this.delivering && this.dispatcher.sendNow(el)) return;
     this.dispatcher.queue.push(el);
     if (!this.delivering) this.dispatcher.dispatch();
     if (this.intake.push && this.dispatcher.queue.length > this.maxsize) this.intake.overflow();
+  }
+
+  /**
+   * The sync scheduler's fast lane: an element that arrives at an idle stage (nothing else held) is
+   * called at once and, when `fn` answers synchronously and downstream has credit, emitted and gone
+   * before `next` returns, without the wait queue, the dispatch loop or the emit queue, each of which
+   * would hold it for no one. Whatever else happens (no open slot, a thenable, a throw, no credit)
+   * joins the usual path where it stands. False when nothing ran: the element goes the usual way.
+   */
+  private runNow(el: Element): boolean {
+    const slot = this.dispatcher.openSlot();
+    if (!slot?.lease.callNow) return false;
+    this.dispatcher.startNow(el, slot);
+    const out = slot.lease.callNow(el);
+    if (out === IN_FLIGHT) return true; // settled through its sink, as a dispatched element is
+    if (out === NOT_NOW) {
+      this.dispatcher.release(el);
+      el.attempts--;
+      return false;
+    }
+    if (this.state > State.Completing) return true; // torn down while fn ran: as a stale answer, ignored
+    this.dispatcher.release(el);
+    if (out instanceof Threw) this.failed(el, out.error);
+    else if (this.emitter.acceptNow(el, out)) return true; // the stage is idle again: nothing to dispatch or end
+    else this.emitter.accept(el, out); // no credit: it waits in the emit queue, as any result would
+    this.dispatcher.dispatch();
+    this.endIdleSlots();
+    return true;
   }
 
   /** An element dropped by overflow: it leaves, in its turn, with nothing to emit. */
@@ -191,7 +226,7 @@ export class StageRun {
 
   settle(el: Element, value: unknown): void {
     this.dispatcher.release(el);
-    this.emitter.accept(el, value);
+    if (!this.emitter.acceptNow(el, value)) this.emitter.accept(el, value);
     if (this.delivering) return;
     this.dispatcher.dispatch();
     this.endIdleSlots();
@@ -212,6 +247,7 @@ export class StageRun {
   settleMany(deliver: () => void): void {
     if (this.delivering) return deliver();
     this.delivering = true;
+    this.dispatcher.deliveryClock = undefined;
     try {
       deliver();
       this.emitter.flush();

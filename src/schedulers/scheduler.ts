@@ -23,6 +23,15 @@ export interface StageWork {
   readonly timed?: boolean;
 }
 
+/** {@link WorkerLease.callNow}: nothing ran. */
+export const NOT_NOW: unique symbol = Symbol('rxjs-parallel.notNow');
+/** {@link WorkerLease.callNow}: the call goes on, settled through the sink. */
+export const IN_FLIGHT: unique symbol = Symbol('rxjs-parallel.inFlight');
+/** {@link WorkerLease.callNow}: `fn` threw `error`. */
+export class Threw {
+  constructor(readonly error: unknown) {}
+}
+
 /** One element handed to a worker. */
 export interface Job {
   /** The stage's sequence number of the element; the key of every callback about it. */
@@ -125,6 +134,15 @@ export interface WorkerLease {
    * scheduler with nothing to await: elements then run within the upstream's `next`).
    */
   readonly readyNow?: boolean;
+  /**
+   * Optional, for a lease that runs calls inline (the sync scheduler): runs one job now and, when
+   * `fn` returns synchronously, returns its result instead of settling it through the sink, so
+   * that an element that goes in and comes out within one upstream `next` costs the stage no queue,
+   * dispatch or emission bookkeeping. Otherwise it returns {@link NOT_NOW} (nothing ran: the stage
+   * dispatches the job as usual), {@link IN_FLIGHT} (the call goes on, or its result is not wanted:
+   * the sink hears of it as of a job given to `run`), or a {@link Threw} (`fn` threw).
+   */
+  callNow?(job: Job): unknown;
   /** Runs jobs (one, or a batch); each is settled once through the sink. */
   run(jobs: readonly Job[]): void;
   /** Optional: runs one job, as `run([job])` would, without an array for it. */

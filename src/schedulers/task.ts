@@ -5,7 +5,7 @@ import { isTaskRef, loadTask, type Work } from '../shared/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
 import { unrefTimer } from '../shared/timers.js';
 import { checkPoolOptions } from './pool-options.js';
-import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageWork, type WorkerLease } from './scheduler.js';
 import { loadError } from './ship.js';
 
 /** Options of {@link taskScheduler} and {@link syncScheduler}. */
@@ -89,6 +89,7 @@ export class TaskScheduler implements Scheduler {
 }
 
 type Fn = (...args: any[]) => unknown;
+
 
 class InProcessLease implements WorkerLease {
   readonly ready: Promise<void>;
@@ -208,6 +209,40 @@ class InProcessLease implements WorkerLease {
       return;
     }
     this.later(() => this.settle(ctx, true, result));
+  }
+
+  /**
+   * The sync scheduler's fast lane: see {@link WorkerLease.callNow}. Only an inline lease (the
+   * sync scheduler's) takes a job this way.
+   */
+  callNow(job: Job): unknown {
+    if (this.ended || !this.inline) return NOT_NOW;
+    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
+    JobContext.setJob(ctx, job);
+    this.inFlight.add(ctx); // found by an end (or a close) that comes while fn runs
+    let result: unknown;
+    try {
+      result = this.fn!(job.value, ctx);
+      const then = thenOf(result);
+      if (then) {
+        then.call(
+          result,
+          (value: unknown) => this.settle(ctx, true, value),
+          (error: unknown) => this.settle(ctx, false, error),
+        );
+        return IN_FLIGHT;
+      }
+    } catch (error) {
+      // fn threw, or its result's `then` did (perhaps after answering: then the answer counts)
+      if (ctx.aborted || ctx.settled) return IN_FLIGHT; // or the lease ended while fn ran: nobody waits for it
+      this.inFlight.remove(ctx);
+      ctx.settled = true;
+      return new Threw(error);
+    }
+    if (ctx.aborted) return IN_FLIGHT; // the lease ended while fn ran: nobody waits for it
+    this.inFlight.remove(ctx);
+    ctx.settled = true;
+    return result;
   }
 
   /** Never settle inside run(), except inline (the sync scheduler). */

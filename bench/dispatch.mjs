@@ -44,7 +44,8 @@ export const meta = {
     `Rows that send one message per element (ours with \`batchSize: 1\`, piscina, tinypool, workerpool, the raw peers) ` +
     `run N/4 elements: their rate does not depend on N, and 200k would take up to 20 s each; every other row runs all N. ` +
     `Two extra rows of ours bound what batching can reach: the stage engine alone (\`x + 1\` run inline by the sync ` +
-    `scheduler: no transport and no scheduling, only the per-element work every stage does on the main thread) and the thread ` +
+    `scheduler: no transport and no scheduling; each element is called and emitted within the source's \`next\`, the ` +
+    `engine's shortest path, which a stage whose elements queue for busy workers does not take) and the thread ` +
     `scheduler given hand-made batches of ${HAND_BATCH} (one element of ours is an array, as piscina's task is).`,
   unit: 'elements/s',
   better: 'higher',

@@ -12,9 +12,9 @@ export const meta = {
   title: 'The engine against its baseline',
   about:
     'The `engine` row of the dispatch scenario (a trivial `x + 1` run inline by the sync scheduler over N elements: ' +
-    'no transport and no scheduling, only the per-element work every stage does on the main thread), beside the same ' +
-    'row run by the library as built from an earlier commit (bench/run.mjs `--baseline`, by default the commit of the ' +
-    'last published run), the two alone in a fresh process, their order rotating from run to run: how much the ' +
+    'no transport and no scheduling: each element is called and emitted within the source\'s `next`), beside the same ' +
+    'row run by the library as built from an earlier commit (bench/run.mjs `--baseline`, by default the engine the ' +
+    'target was set against: the code of the 2026-11-23 run), the two alone in a fresh process, their order rotating from run to run: how much the ' +
     "engine's own per-element cost has changed since. (In the dispatch scenario our engine runs after rows that use " +
     'the same code with other schedulers, and V8 optimizes it for all of them; the baseline copy would not be.)',
   unit: 'elements/s',

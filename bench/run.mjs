@@ -5,9 +5,9 @@
 //   node bench/run.mjs --quick             every scenario tiny, once; prints only (the smoke test)
 //   node bench/run.mjs --only=dispatch,cpu --runs=5
 //   node bench/run.mjs --only=cpu --workers 1,2,4,8      the CPU scenario's worker counts (default: 1, 2, 4, … up to the cores)
-//   node bench/run.mjs --baseline=<commit>  the engine-alone A/B of the dispatch scenario against
-//                                           that commit (default: the last commit that changed
-//                                           bench/results.json, i.e. the code of the published run)
+//   node bench/run.mjs --baseline=<commit>  the engine-alone A/B against that commit (default: the
+//                                           engine the target was set against, ENGINE_TARGET_BASELINE
+//                                           in bench/lib/baseline.mjs: the code of the 2026-11-23 run)
 // `npm run bench` builds dist/ first; `npm run bench:quick` is the quick form. A run with --only,
 // --runs or --workers prints its report but does not overwrite the published one.
 import { spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, release, platform, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cores, median, parseArgs } from './lib/common.mjs';
-import { lastPublishedRun, prepareBaseline } from './lib/baseline.mjs';
+import { ENGINE_TARGET_BASELINE, prepareBaseline } from './lib/baseline.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../');
@@ -177,7 +177,7 @@ function markdown(summaries, env, previous) {
   out.push(`- Command: \`${env.command}\`; runs: ${summaries.map((s) => `${s.id} ${s.runs}`).join(', ')}; ${env.minutes} min in all`);
   if (env.baseline) {
     const b = env.baseline;
-    out.push(`- Engine baseline (the \`engine-baseline\` row): ${b.sha ? `commit ${b.sha.slice(0, 10)}${b.default ? ', the last commit that published results' : ` (\`--baseline=${b.rev}\`)`}` : b.rev}`);
+    out.push(`- Engine baseline (the \`engine-baseline\` row): ${b.sha ? `commit ${b.sha.slice(0, 10)}${b.default ? ', the engine the ≥ 2× target was set against (the code of the 2026-11-23 run)' : ` (\`--baseline=${b.rev}\`)`}` : b.rev}`);
   }
   out.push(`- Raw results of every run: [bench/results.json](../bench/results.json)`);
   out.push('');
@@ -293,8 +293,7 @@ async function baselineEnv() {
     return { RXJS_PARALLEL_BENCH_BASELINE: pathToFileURL(here('../dist/esm/index.js')).href, RXJS_PARALLEL_BENCH_BASELINE_REV: 'current build' };
   }
   try {
-    const rev = args.baseline ?? lastPublishedRun();
-    if (!rev) throw new Error('no commit has published results yet: pass --baseline=<commit>');
+    const rev = args.baseline ?? ENGINE_TARGET_BASELINE;
     const b = await prepareBaseline(rev);
     env.baseline = { rev: b.rev, sha: b.sha, default: args.baseline === undefined };
     return { RXJS_PARALLEL_BENCH_BASELINE: b.url, RXJS_PARALLEL_BENCH_BASELINE_REV: b.sha.slice(0, 10) };

@@ -10,10 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-/** The default baseline: the last commit that published benchmark results (bench/results.json). */
-export function lastPublishedRun() {
-  return git('log', '-1', '--format=%H', '--', 'bench/results.json') || undefined;
-}
+/**
+ * The default baseline: the engine the "≥ 2× the engine alone" target was set against, the code of
+ * the run published on 2026-11-23. Pinned, not "the last published run": a target to double the
+ * engine must keep measuring against the same engine, or each run that publishes moves it.
+ */
+export const ENGINE_TARGET_BASELINE = 'aa2448e6c10cdf42819318683308c8c92d8db142';
 
 /**
  * Builds the library at `rev` (once per commit) and resolves with `{ rev, sha, url }`, `url` being

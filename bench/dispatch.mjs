@@ -241,7 +241,7 @@ async function rawForkLibrary(serialization) {
   return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
 }
 
-export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only } = {}) {
+export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm } = {}) {
   const rows = await timeLibraries(libraries, {
     ids: Object.keys(libraries).filter((id) => (only ? only.includes(id) : id !== 'engine-baseline')),
     run,
@@ -249,7 +249,7 @@ export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run 
       const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
       // Half the measured count first, for every library: V8 optimizes a long per-element path (ours)
       // only after ~100k elements, a short one sooner; the clock should see each at its steady rate.
-      return { count, warm: quick ? Math.min(count, 200) : Math.ceil(count / 2) };
+      return { count, warm: quick ? Math.min(count, 200) : (warm ?? Math.ceil(count / 2)) };
     },
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
   });

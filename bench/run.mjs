@@ -287,7 +287,7 @@ console.log(`rxjs-parallel benchmarks${quick ? ' (quick: tiny sizes, one run, ta
  * checks the row, not the figure).
  */
 async function baselineEnv() {
-  if (!selected.some((s) => s.id === 'dispatch')) return {};
+  if (!selected.some((s) => s.id === 'engine')) return {}; // the engine-baseline row is the engine scenario's
   if (quick) {
     env.baseline = { rev: 'the current build (quick run)' };
     return { RXJS_PARALLEL_BENCH_BASELINE: pathToFileURL(here('../dist/esm/index.js')).href, RXJS_PARALLEL_BENCH_BASELINE_REV: 'current build' };

@@ -37,7 +37,11 @@ export class Dispatcher {
   readonly serial: boolean;
   private readonly batch: AutoBatch | number = 1;
   private readonly canReclaim: boolean;
-  private dispatching = false;
+  /**
+   * Handing work to a lease now (the dispatch loop, or a shortcut that sends or calls one element):
+   * an element that arrives meanwhile (fn, or downstream's next, feeding the source) waits its turn.
+   */
+  dispatching = false;
   private again = false;
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
   slotsOpen = 0;
@@ -223,15 +227,30 @@ export class Dispatcher {
     const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
     this.start(el, slot);
     this.inWorkNow(slot, 1);
-    if (slot.lease.runOne) slot.lease.runOne(el);
-    else slot.lease.run([el]);
+    // As inside dispatch(): what arrives while the lease runs it (fn feeding the source, a result
+    // that settles at once) waits in the queue, and goes once this element is sent.
+    this.dispatching = true;
+    try {
+      if (slot.lease.runOne) slot.lease.runOne(el);
+      else slot.lease.run([el]);
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.again || this.queue.length > 0) this.dispatch();
     return true;
   }
 
-  /** {@link StageRun.runNow}: `el` goes to `slot`, counted as dispatch counts it, but not sent: the stage calls it. */
+  /**
+   * {@link StageRun.runNow}: `el` is in work on `slot`, counted, but not sent: the stage calls it.
+   * What `start` does beyond this is for a monitor, a timeout, flatMap or a lease that answers by
+   * seq, none of which the lane serves; and the slot stays listed (no unlist now, no relist in
+   * `release`), because a serial stage hands nothing out while one element is in work anyway.
+   */
   startNow(el: Element, slot: Slot): void {
-    this.start(el, slot);
-    this.inWorkNow(slot, 1);
+    el.slot = slot;
+    el.attempts++;
+    slot.busy++;
+    this.inWork++;
   }
 
   /** `n` jobs went to `slot`. */

@@ -129,17 +129,21 @@ export class Emitter {
     if (emits && !run.down.take()) return false;
     el.settled = true;
     arrival?.shift();
-    if (emits) {
-      el.emitted = 1;
-      run.observer.next(mode === 'map' ? value : el.value, el.elementIndex);
-      if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // as in emit()
+    // Emitted as flush() would emit it: what downstream's next sets off here (a grant, a result that
+    // settles at once) waits for the flush below, as it would wait for the flush loop.
+    this.flushing = true;
+    try {
+      if (emits) {
+        el.emitted = 1;
+        run.observer.next(mode === 'map' ? value : el.value, el.elementIndex);
+        if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // as in emit()
+      }
+      this.leave(el);
+    } finally {
+      this.flushing = false;
     }
-    this.leave(el);
-    // What waited behind it in source order, and the credit it frees, go as after any flush.
-    if (arrival && arrival.length > 0) return this.flush(), true;
-    this.owed = 0;
-    run.intake.topUp();
-    run.checkComplete();
+    // What waited behind it, or came meanwhile, then the credit it frees and completion: as after any emission.
+    this.flush();
     return true;
   }
 

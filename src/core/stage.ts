@@ -168,7 +168,7 @@ export class StageRun {
     if (this.probe) el.at = this.probe.received(el.elementIndex);
     this.held++;
     this.arrival?.push(el);
-    if (this.lane && this.held === 1 && !this.delivering && !this.emitter.isFlushing && this.runNow(el)) return;
+    if (this.lane && this.held === 1 && !this.delivering && !this.emitter.isFlushing && !this.dispatcher.dispatching && this.runNow(el)) return;
     if (!this.delivering && this.dispatcher.sendNow(el)) return;
     this.dispatcher.queue.push(el);
     if (!this.delivering) this.dispatcher.dispatch();
@@ -183,22 +183,29 @@ export class StageRun {
    * joins the usual path where it stands. False when nothing ran: the element goes the usual way.
    */
   private runNow(el: Element): boolean {
-    const slot = this.dispatcher.openSlot();
+    const d = this.dispatcher;
+    const slot = d.openSlot();
     if (!slot?.lease.callNow) return false;
-    this.dispatcher.startNow(el, slot);
-    const out = slot.lease.callNow(el);
-    if (out === IN_FLIGHT) return true; // settled through its sink, as a dispatched element is
-    if (out === NOT_NOW) {
-      this.dispatcher.release(el);
-      el.attempts--;
-      return false;
+    d.startNow(el, slot);
+    // As inside dispatch(): what arrives while fn runs or its result is emitted (a source that fn,
+    // or downstream's next, feeds) waits in the queue for its turn, after this element.
+    d.dispatching = true;
+    let out: unknown;
+    try {
+      out = slot.lease.callNow(el);
+      if (out === NOT_NOW) {
+        d.release(el);
+        el.attempts--;
+      } else if (out !== IN_FLIGHT && this.state <= State.Completing) {
+        d.release(el);
+        if (out instanceof Threw) this.failed(el, out.error);
+        else if (!this.emitter.acceptNow(el, out)) this.emitter.accept(el, out); // no credit: it waits in the emit queue
+      }
+    } finally {
+      d.dispatching = false;
     }
-    if (this.state > State.Completing) return true; // torn down while fn ran: as a stale answer, ignored
-    this.dispatcher.release(el);
-    if (out instanceof Threw) this.failed(el, out.error);
-    else if (this.emitter.acceptNow(el, out)) return true; // the stage is idle again: nothing to dispatch or end
-    else this.emitter.accept(el, out); // no credit: it waits in the emit queue, as any result would
-    this.dispatcher.dispatch();
+    if (out === NOT_NOW) return false;
+    if (d.queue.length > 0) d.dispatch();
     this.endIdleSlots();
     return true;
   }

@@ -242,3 +242,46 @@ describe('the sync scheduler', () => {
     expect(log).toEqual([1, 2, 4]);
   });
 });
+
+describe("a source fed from inside fn or from downstream's next (the element that arrives meanwhile waits its turn, as in dispatch)", () => {
+  for (const ordered of [false, true]) {
+    it(`sync: an element fn feeds into its own source is run, and the stage completes (ordered: ${ordered})`, async () => {
+      const src = new Subject<number>();
+      const log: string[] = [];
+      const done = new Promise<void>((resolve, reject) =>
+        src
+          .pipe(mapParallel((x: number) => (log.push(`fn${x}`), x < 3 && src.next(x + 1), x * 10), { scheduler: 'sync', ordered }))
+          .subscribe({ next: (v) => log.push(`out${v}`), complete: () => resolve(), error: reject }),
+      );
+      src.next(1);
+      src.complete();
+      await done;
+      expect(log).toEqual(['fn1', 'out10', 'fn2', 'out20', 'fn3', 'out30']);
+    });
+  }
+
+  it('sync: downstream next that feeds the source is not re-entered', async () => {
+    const src = new Subject<number>();
+    const log: string[] = [];
+    src.pipe(filterParallel((x: number) => (log.push(`fn${x}`), true), { scheduler: 'sync' })).subscribe((v) => {
+      log.push(`out${v}<`);
+      if (v < 3) src.next(v + 1);
+      log.push(`>out${v}`);
+    });
+    src.next(1);
+    expect(log).toEqual(['fn1', 'out1<', '>out1', 'fn2', 'out2<', '>out2', 'fn3', 'out3<', '>out3']);
+  });
+
+  it('task: an element fn feeds into its own source starts after fn returns', async () => {
+    const src = new Subject<number>();
+    const log: string[] = [];
+    const out: number[] = [];
+    const done = new Promise<void>((resolve) => src.pipe(mapParallel((x: number) => (log.push(`fn${x}<`), x === 1 && src.next(2), log.push(`>fn${x}`), x), { scheduler: 'task', workers: 2 })).subscribe({ next: (v) => out.push(v), complete: resolve }));
+    await turn(); // its leases are ready: the element goes straight to a worker
+    src.next(1);
+    src.complete();
+    await done;
+    expect(log).toEqual(['fn1<', '>fn1', 'fn2<', '>fn2']);
+    expect(out).toEqual([1, 2]);
+  });
+});

@@ -243,14 +243,16 @@ export class Dispatcher {
   /**
    * {@link StageRun.runNow}: `el` is in work on `slot`, counted, but not sent: the stage calls it.
    * What `start` does beyond this is for a monitor, a timeout, flatMap or a lease that answers by
-   * seq, none of which the lane serves; and the slot stays listed (no unlist now, no relist in
-   * `release`), because a serial stage hands nothing out while one element is in work anyway.
+   * seq, none of which the lane serves. A single slot stays listed (a serial stage hands nothing
+   * out while one element is in work anyway); of several, the slot goes to the back of the open
+   * list on `release`, as a dispatched one does, so the next element goes to the next worker.
    */
   startNow(el: Element, slot: Slot): void {
     el.slot = slot;
     el.attempts++;
     slot.busy++;
     this.inWork++;
+    if (this.open.length > 1) this.unlist(slot);
   }
 
   /** `n` jobs went to `slot`. */

@@ -10,6 +10,7 @@ import {
   filterParallel,
   fromIterable,
   mapParallel,
+  Monitor,
   ordered,
   SKIP,
   syncScheduler,
@@ -283,5 +284,35 @@ describe("a source fed from inside fn or from downstream's next (the element tha
     await done;
     expect(log).toEqual(['fn1<', '>fn1', 'fn2<', '>fn2']);
     expect(out).toEqual([1, 2]);
+  });
+});
+
+describe('the sync scheduler with several workers (the lane picks the worker the dispatch loop would)', () => {
+  // A monitor takes the stage off the lane: the same stage with one is the dispatch loop's reference.
+  it.each([2, 3])('workers: %i: each element runs on the same worker, and onEnd comes in the same order, with a monitor or without', async (workers) => {
+    const trace = async (monitor: boolean) => {
+      const log: string[] = [];
+      const src = new Subject<number>();
+      const done = new Promise<void>((resolve) =>
+        src
+          .pipe(
+            mapParallel((x: number, ctx) => {
+              log.push(`f${x}@${ctx.workerInfo.index}`);
+              if (x === 4) src.complete(); // the workers idle meanwhile end now, the busy one after
+              return x === 2 ? Promise.resolve(x) : x;
+            }, { scheduler: 'sync', workers, onEnd: (ctx) => void log.push(`end${ctx.workerInfo.index}`), ...(monitor ? { monitor: new Monitor() } : {}) }),
+          )
+          .subscribe({ complete: resolve }),
+      );
+      for (let x = 1; x <= 4; x++) {
+        src.next(x);
+        await turn();
+      }
+      await done;
+      return log;
+    };
+    const lane = await trace(false);
+    expect(new Set(lane.filter((e) => e.startsWith('f')).map((e) => e.split('@')[1])).size).toBeGreaterThan(1);
+    expect(lane).toEqual(await trace(true));
   });
 });

@@ -16,6 +16,12 @@ import { rawFork, rawThreads } from './lib/raw.mjs';
 const { fromIterable, mapParallel, task } = lib;
 const tasksUrl = new URL('./workers/tasks.mjs', import.meta.url);
 const WORKERS = 2;
+/**
+ * Warm-up runs of each library before it is timed, each a new pipeline (a new subscription, a new
+ * p-map call...): V8 settles a library's code only once it has seen a few of them, and a streaming
+ * service subscribes many.
+ */
+const WARM_RUNS = 3;
 /** Calls kept in flight by the benchmark for pools without a bounded input of their own. */
 const IN_FLIGHT = 64;
 const HAND_BATCH = 1000;
@@ -34,8 +40,9 @@ export const meta = {
   title: 'Dispatch cost',
   about:
     `A trivial function (\`x + 1\`; \`async\` on the event loop) over N elements on ${WORKERS} workers, in elements per second ` +
-    `(higher is better). Pools are made and warmed (a run of half the measured count, for every library, so that each ` +
-    `is measured at its steady rate once V8 has optimized it) before the clock starts, and closed after it stops. Pools without a ` +
+    `(higher is better). Pools are made and warmed (${WARM_RUNS} runs of half the measured count, each a new pipeline, for every ` +
+    `library, so that each is measured at its steady rate once V8 has optimized it for more than one subscription) before ` +
+    `the clock starts, and closed after it stops. Pools without a ` +
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
     `flight, as a streaming application would; ours, p-map, \`Readable.map\` and Effect bound their own input; RxJS \`mergeMap\` ` +
     `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
@@ -241,15 +248,16 @@ async function rawForkLibrary(serialization) {
   return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
 }
 
-export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm } = {}) {
+export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm, warmRuns } = {}) {
   const rows = await timeLibraries(libraries, {
     ids: Object.keys(libraries).filter((id) => (only ? only.includes(id) : id !== 'engine-baseline')),
     run,
     plan(id) {
       const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
-      // Half the measured count first, for every library: V8 optimizes a long per-element path (ours)
-      // only after ~100k elements, a short one sooner; the clock should see each at its steady rate.
-      return { count, warm: quick ? Math.min(count, 200) : (warm ?? Math.ceil(count / 2)) };
+      // Half the measured count first, WARM_RUNS times, for every library: V8 optimizes a long
+      // per-element path (ours) only after ~100k elements and a few subscriptions, a short one
+      // sooner; the clock should see each at its steady rate.
+      return { count, warm: quick ? Math.min(count, 200) : (warm ?? Math.ceil(count / 2)), warmRuns: quick ? 1 : (warmRuns ?? WARM_RUNS) };
     },
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
   });

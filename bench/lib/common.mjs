@@ -186,7 +186,8 @@ export function rotated(ids, run) {
 /**
  * The in-process timing of the rate scenarios (dispatch, cpu, pipeline): each library in turn is
  * made, warmed, timed over its count of elements, checked and closed. `plan(id, made)` gives the
- * run's `{ count, warm, expectedSum }` (the sum defaults to that of `x + 1`); `describe(r, count)`
+ * run's `{ count, warm, warmRuns, expectedSum }` (`warmRuns` runs of `warm` elements, each a new
+ * pipeline, 1 by default; the sum defaults to that of `x + 1`); `describe(r, count)`
  * the tail of the library's log line.
  */
 export async function timeLibraries(libraries, { ids = Object.keys(libraries), run, plan, describe }) {
@@ -198,9 +199,9 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
       rows.push(skippedRow(id, made.skipped));
       continue;
     }
-    const { count, warm, expectedSum = incChecksum(count) } = plan(id, made);
+    const { count, warm, warmRuns = 1, expectedSum = incChecksum(count) } = plan(id, made);
     try {
-      if (warm > 0) await made.run(warm);
+      for (let i = 0; i < warmRuns && warm > 0; i++) await made.run(warm);
       const { ms, cpuCores, result } = await measure(() => made.run(count));
       const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum, ms, cpuCores });
       log(`  ${id}: ${describe(r, count)}${r.ok ? '' : '  WRONG RESULT'}`);

@@ -56,14 +56,24 @@ export class PullObservable<T> extends Observable<T> {
 }
 
 function plainObserver<T>(subscriber: Subscriber<T>): IndexedObserver<T> {
-  return {
-    get closed() {
-      return subscriber.closed;
-    },
-    next: (value) => subscriber.next(value),
-    error: (error) => subscriber.error(error),
-    complete: () => subscriber.complete(),
-  };
+  return new PlainObserver(subscriber);
+}
+
+/** A class, not an object literal, for a stable map and call targets across subscriptions (see IntakeObserver). */
+class PlainObserver<T> implements IndexedObserver<T> {
+  constructor(private readonly subscriber: Subscriber<T>) {}
+  get closed(): boolean {
+    return this.subscriber.closed;
+  }
+  next(value: T): void {
+    this.subscriber.next(value);
+  }
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+  complete(): void {
+    this.subscriber.complete();
+  }
 }
 
 /** True when `source` speaks the demand protocol. @internal */

@@ -5,7 +5,7 @@
  * @module
  */
 import { Subscriber, type Observable, type Subscription } from 'rxjs';
-import { BufferOverflowError, OrderingError } from '../errors.js';
+import { BufferOverflowError, OrderingError, type ElementIndex } from '../errors.js';
 import { CreditLine, isPullObservable, subscribePull, type IndexedObserver } from '../backpressure/credit.js';
 import { State } from './element.js';
 import type { StageRun } from './stage.js';
@@ -19,7 +19,7 @@ export class Intake {
   done = false;
   private subscription: Subscription | undefined;
 
-  constructor(private readonly run: StageRun) {}
+  constructor(readonly run: StageRun) {}
 
   subscribe(source: Observable<unknown>): void {
     const run = this.run;
@@ -27,15 +27,7 @@ export class Intake {
       // The credits go with the subscription, not after it: an upstream that emits as it is
       // subscribed (a stage of the sync scheduler over a synchronous source) finds them there.
       this.line = new CreditLine(this.run.capacity());
-      const observer: IndexedObserver<unknown> = {
-        get closed() {
-          return run.state !== State.Running;
-        },
-        next: (value, index) => run.onElement(value, index),
-        error: (error) => run.fail(error),
-        complete: () => this.completed(),
-      };
-      this.subscription = subscribePull(source, observer, {
+      this.subscription = subscribePull(source, new IntakeObserver(this), {
         line: this.line,
         ordered: run.orderedOut,
         orderedBy: run.orderedBy,
@@ -97,7 +89,8 @@ export class Intake {
     }
   }
 
-  private completed(): void {
+  /** @internal The upstream completed (see {@link IntakeObserver}). */
+  completed(): void {
     if (this.run.state !== State.Running) return;
     this.done = true;
     this.subscription = undefined;
@@ -108,5 +101,26 @@ export class Intake {
     const subscription = this.subscription;
     this.subscription = undefined;
     subscription?.unsubscribe();
+  }
+}
+
+/**
+ * What a pull upstream delivers to. A class, not an object literal: a literal with a getter gets a
+ * map of its own per subscription, and a closure per subscription is a new call target, so the
+ * upstream's optimized loop was thrown away at each new subscription (a pipeline per request).
+ */
+class IntakeObserver implements IndexedObserver<unknown> {
+  constructor(private readonly intake: Intake) {}
+  get closed(): boolean {
+    return this.intake.run.state !== State.Running;
+  }
+  next(value: unknown, index: ElementIndex | undefined): void {
+    this.intake.run.onElement(value, index);
+  }
+  error(error: unknown): void {
+    this.intake.run.fail(error);
+  }
+  complete(): void {
+    this.intake.completed();
   }
 }

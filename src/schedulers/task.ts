@@ -90,7 +90,6 @@ export class TaskScheduler implements Scheduler {
 
 type Fn = (...args: any[]) => unknown;
 
-
 class InProcessLease implements WorkerLease {
   readonly ready: Promise<void>;
   /** The sync scheduler with nothing to await: the stage may run elements at once, inline. */
@@ -188,21 +187,11 @@ class InProcessLease implements WorkerLease {
 
   runOne(job: Job): void {
     if (this.ended) return this.run([job]);
-    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
-    JobContext.setJob(ctx, job);
-    this.inFlight.add(ctx);
+    const ctx = this.track(job);
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
-      const then = thenOf(result);
-      if (then) {
-        then.call(
-          result,
-          (value: unknown) => this.settle(ctx, true, value),
-          (error: unknown) => this.settle(ctx, false, error),
-        );
-        return;
-      }
+      if (this.follow(ctx, result)) return;
     } catch (error) {
       // fn threw, or its result's `then` did (any value may come back: a revoked proxy...)
       this.later(() => this.settle(ctx, false, error));
@@ -217,21 +206,11 @@ class InProcessLease implements WorkerLease {
    */
   callNow(job: Job): unknown {
     if (this.ended || !this.inline) return NOT_NOW;
-    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
-    JobContext.setJob(ctx, job);
-    this.inFlight.add(ctx); // found by an end (or a close) that comes while fn runs
+    const ctx = this.track(job); // found by an end (or a close) that comes while fn runs
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
-      const then = thenOf(result);
-      if (then) {
-        then.call(
-          result,
-          (value: unknown) => this.settle(ctx, true, value),
-          (error: unknown) => this.settle(ctx, false, error),
-        );
-        return IN_FLIGHT;
-      }
+      if (this.follow(ctx, result)) return IN_FLIGHT;
     } catch (error) {
       // fn threw, or its result's `then` did (perhaps after answering: then the answer counts)
       if (ctx.aborted || ctx.settled) return IN_FLIGHT; // or the lease ended while fn ran: nobody waits for it
@@ -243,6 +222,26 @@ class InProcessLease implements WorkerLease {
     this.inFlight.remove(ctx);
     ctx.settled = true;
     return result;
+  }
+
+  /** A call begins: its ctx, in the list of calls in flight. */
+  private track(job: Job): JobContext {
+    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
+    JobContext.setJob(ctx, job);
+    this.inFlight.add(ctx);
+    return ctx;
+  }
+
+  /** When `fn` returned a thenable, settles the call once it does, and returns true; throws what reading its `then` throws. */
+  private follow(ctx: JobContext, result: unknown): boolean {
+    const then = thenOf(result);
+    if (!then) return false;
+    then.call(
+      result,
+      (value: unknown) => this.settle(ctx, true, value),
+      (error: unknown) => this.settle(ctx, false, error),
+    );
+    return true;
   }
 
   /** Never settle inside run(), except inline (the sync scheduler). */

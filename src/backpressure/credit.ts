@@ -169,40 +169,37 @@ class Hop<T, R> {
 
   /** What the upstream producer delivers to: the operator's own subscriber, counted. */
   upstreamObserver(subscriber: Subscriber<T>): IndexedObserver<T> {
-    const down = this.down;
-    return {
-      // Closed too once the consumer is: one that stopped while it was still being subscribed
-      // (take(n) over the sync scheduler) has not yet unsubscribed anything.
-      get closed() {
-        return subscriber.closed || down.closed;
-      },
-      next: (value, index) => {
-        const outerIndex = this.index; // a value delivered while another is (re-entrant producers)
-        const outerEmitted = this.emitted;
-        this.index = index;
-        this.emitted = 0;
-        this.delivering++;
-        try {
-          subscriber.next(value);
-        } finally {
-          this.delivering--;
-          const emitted = this.emitted;
-          this.index = outerIndex;
-          this.emitted = outerEmitted;
-          if (!this.broken) {
-            if (emitted === 0) this.request.line.grant(1);
-            else if (emitted > 1) this.request.line.charge(emitted - 1);
-          }
-        }
-      },
-      // What an operator emits while it handles the upstream's error is not the upstream's: a
-      // fallback it switched to (catchError) breaks the chain. On complete, it is what it held back.
-      error: (error) => subscriber.error(error),
-      complete: () => this.during(() => subscriber.complete()),
-    };
+    return new HopObserver(this, subscriber);
   }
 
-  private during(fn: () => void): void {
+  /** A value from upstream, handed to the operator: what it emits meanwhile is this value's. */
+  deliver(subscriber: Subscriber<T>, value: T, index: ElementIndex | undefined): void {
+    const outerIndex = this.index; // a value delivered while another is (re-entrant producers)
+    const outerEmitted = this.emitted;
+    this.index = index;
+    this.emitted = 0;
+    this.delivering++;
+    try {
+      subscriber.next(value);
+    } finally {
+      this.delivering--;
+      const emitted = this.emitted;
+      this.index = outerIndex;
+      this.emitted = outerEmitted;
+      if (!this.broken) {
+        if (emitted === 0) this.request.line.grant(1);
+        else if (emitted > 1) this.request.line.charge(emitted - 1);
+      }
+    }
+  }
+
+  /** The consumer, for {@link HopObserver}. */
+  get consumer(): IndexedObserver<R> {
+    return this.down;
+  }
+
+  /** @internal */
+  during(fn: () => void): void {
     this.delivering++;
     try {
       fn();
@@ -219,5 +216,29 @@ class Hop<T, R> {
       if (this.down.closed) return; // the consumer failed rather than take values out of order
     }
     this.down.next(value, this.delivering > 0 ? this.index : undefined);
+  }
+}
+
+/** The operator's own subscriber, as the upstream producer sees it; a class for a stable map (see PlainObserver). */
+class HopObserver<T, R> implements IndexedObserver<T> {
+  constructor(
+    private readonly hop: Hop<T, R>,
+    private readonly subscriber: Subscriber<T>,
+  ) {}
+  // Closed too once the consumer is: one that stopped while it was still being subscribed
+  // (take(n) over the sync scheduler) has not yet unsubscribed anything.
+  get closed(): boolean {
+    return this.subscriber.closed || this.hop.consumer.closed;
+  }
+  next(value: T, index: ElementIndex | undefined): void {
+    this.hop.deliver(this.subscriber, value, index);
+  }
+  // What an operator emits while it handles the upstream's error is not the upstream's: a
+  // fallback it switched to (catchError) breaks the chain. On complete, it is what it held back.
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+  complete(): void {
+    this.hop.during(() => this.subscriber.complete());
   }
 }

@@ -9,6 +9,7 @@ import { Ring } from '../backpressure/ring.js';
 import { isParallelError, StageError, TaskTimeoutError } from '../errors.js';
 import type { Job, LeaseSink, Scheduler } from '../schedulers/scheduler.js';
 import { AutoBatch } from './auto-batch.js';
+import { perfNow } from '../shared/timers.js';
 import type { Element, Slot } from './element.js';
 import { FifoQueue, KeyedQueue, type WaitQueue } from './wait-queue.js';
 import { State } from './element.js';
@@ -71,8 +72,8 @@ export class Dispatcher {
    * at one instant): one read per element was 5 % of the main thread's time under `'auto'`.
    */
   private now(): number {
-    if (!this.run.delivering) return performance.now();
-    return (this.deliveryClock ??= performance.now());
+    if (!this.run.delivering) return perfNow();
+    return (this.deliveryClock ??= perfNow());
   }
 
   // ---- leases -----------------------------------------------------------------------------
@@ -187,7 +188,7 @@ export class Dispatcher {
           }
           // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one.
           if (n < batch && slot.busy > 0) break;
-          if (this.canReclaim && slot.busy === 0) slot.progressAt = performance.now();
+          if (this.canReclaim && slot.busy === 0) slot.progressAt = perfNow();
           // Started (a monitor's clock read) before they count as in work: the time up to now was idle.
           if (n === 1 && slot.lease.runOne) {
             // One job: no array for it (most in-process stages, element by element).
@@ -260,7 +261,7 @@ export class Dispatcher {
     slot.busy += n;
     this.inWork += n;
     if (slot.busy >= this.slotCap) this.unlist(slot);
-    slot.batches?.push({ sentAt: performance.now(), remaining: n });
+    slot.batches?.push({ sentAt: perfNow(), remaining: n });
   }
 
   /** An element goes to `slot`. */
@@ -370,7 +371,7 @@ export class Dispatcher {
     let idle = 0;
     for (const slot of this.open) if (slot.busy === 0) idle++;
     if (idle === 0) return;
-    const now = performance.now();
+    const now = perfNow();
     let wake = Infinity;
     for (const victim of this.slots) {
       if (idle === 0) break;
@@ -407,7 +408,7 @@ export class Dispatcher {
     slot.reclaiming = false;
     // Not asked again before another STEAL_AFTER_MS: an empty answer (the worker is being replaced,
     // or started them all) asked again at once would be a loop that never yields.
-    if (this.canReclaim) slot.progressAt = performance.now();
+    if (this.canReclaim) slot.progressAt = perfNow();
     const back: Element[] = [];
     for (const el of jobs) {
       if (el.slot !== slot) continue;

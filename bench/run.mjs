@@ -14,8 +14,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, release, platform, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cores, median, parseArgs } from './lib/common.mjs';
+import { cores, parseArgs } from './lib/common.mjs';
 import { ENGINE_TARGET_BASELINE, prepareBaseline } from './lib/baseline.mjs';
+import { judgeTarget, ratioStats, stats } from './lib/targets.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../');
@@ -67,17 +68,6 @@ function runScenario({ id, pass = [] }, run, env) {
   });
 }
 
-const stats = (xs) => (xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length } : undefined);
-
-/** `num ÷ den` in each run where both were measured (`den ÷ num` with `invert`), summarised. */
-function ratioStats(runs, [num, den], invert = false) {
-  const per = runs
-    .map((r) => [r.rows.find((x) => x.id === num), r.rows.find((x) => x.id === den)])
-    .filter(([a, b]) => a && b && !a.skipped && !b.skipped)
-    .map(([a, b]) => (invert ? b.value / a.value : a.value / b.value));
-  return { ...stats(per), n: per.length };
-}
-
 /** A scenario module's description; a function of the runner's options where its rows depend on them. */
 const describeScenario = (mod) => (typeof mod.meta === 'function' ? mod.meta(args) : mod.meta);
 const extraLabel = (e) => (typeof e === 'string' ? { label: e, digits: 2 } : { digits: 2, ...e });
@@ -100,16 +90,8 @@ function summarise(meta, runs) {
   });
   const ratios = meta.ratios.map(([num, den]) => ({ num, den, ...ratioStats(runs, [num, den]) }));
   const targets = meta.targets.map((t) => {
-    const r = ratioStats(runs, t.ratio, t.invert);
-    let status = r.n === 0 ? 'pending' : (t.min !== undefined ? r.median >= t.min : r.median <= t.max) ? 'met' : 'missed';
-    // A target that allows for its bound (`orBound`: what the machine lets the plainest peer reach)
-    // is met at the bound when ours reaches the bound's own median in the same runs.
-    let bound;
-    if (t.orBound) {
-      const b = ratioStats(runs, t.orBound.ratio);
-      bound = b.n ? fmtStats(b, fmtRatio) : undefined;
-      if (status === 'missed' && b.n && r.median >= b.median) status = 'met-bound';
-    }
+    const { r, status, atBound, boundStats } = judgeTarget(t, runs);
+    const bound = boundStats?.n ? fmtStats(boundStats, fmtRatio) : undefined;
     // What the same runs measured beside it: the bound, or the peer that shows where the limit is.
     const context = (t.context ?? []).map((c) => {
       if (c.ratio) {
@@ -120,7 +102,7 @@ function summarise(meta, runs) {
       const v = row?.extra[c.extra];
       return { label: c.label, text: v ? fmtStats(v, (x) => x.toFixed(c.digits ?? 0)) : 'not measured' };
     });
-    return { ...t, measured: r.n ? { median: r.median, min: r.min, max: r.max } : undefined, status, bound, context };
+    return { ...t, measured: r.n ? { median: r.median, min: r.min, max: r.max } : undefined, status, atBound, bound, context };
   });
   const extraLabels = Object.fromEntries(Object.entries(meta.extra ?? {}).map(([k, e]) => [k, extraLabel(e)]));
   return { id: meta.id, title: meta.title, about: meta.about, unit: meta.unit, better: meta.better, speedUp: !!meta.speedUp, extraLabels, params: runs[0]?.params, runs: runs.length, rows, ratios, targets };
@@ -205,17 +187,17 @@ function markdown(summaries, env, previous) {
     const before = previous.get(t.label);
     const mark =
       t.status === 'met'
-        ? 'met'
-        : t.status === 'met-bound'
+        ? t.atBound
           ? `met at its bound (${t.orBound.label}: ${t.bound})`
-          : t.status === 'missed'
+          : 'met'
+        : t.status === 'missed'
             ? `**missed**${before === 'met' ? ' (**regressed**)' : ''} (see below)`
             : `pending: ${t.scenario.rows.find((r) => r.id === t.ratio[0])?.skipped ?? t.scenario.rows.find((r) => r.id === t.ratio[1])?.skipped ?? 'not measured'}`;
     const context = t.context.map((c) => `${c.label}: ${c.text}`).join('; ');
     out.push(`| ${t.label} | ${wanted} | ${measured} | ${mark} | ${before ?? '–'} | ${context} |`);
   }
   const wereMet = allTargets.filter((t) => previous.get(t.label) === 'met');
-  const regressed = wereMet.filter((t) => !t.status.startsWith('met'));
+  const regressed = wereMet.filter((t) => t.status !== 'met');
   out.push('');
   out.push(
     `Of the targets above, met in the last report: ${wereMet.length}; still met: ${wereMet.length - regressed.length}` +

@@ -190,11 +190,8 @@ export class Dispatcher {
           if (n < batch && slot.busy > 0) break;
           if (this.canReclaim && slot.busy === 0) slot.progressAt = perfNow();
           // Started (a monitor's clock read) before they count as in work: the time up to now was idle.
-          if (n === 1 && slot.lease.runOne) {
-            // One job: no array for it (most in-process stages, element by element).
-            const el = this.start(this.queue.shift()!, slot);
-            this.inWorkNow(slot, 1);
-            slot.lease.runOne(el);
+          if (n === 1) {
+            this.sendOne(this.queue.shift()!, slot);
             continue;
           }
           const jobs: Job[] = new Array(n);
@@ -226,14 +223,11 @@ export class Dispatcher {
     if (this.slotCap !== 1 || this.serial || this.dispatching || this.open.length === 0 || this.queue.length > 0) return false;
     if (this.run.mode === 'flat' || this.run.o.partitionBy || this.run.state !== State.Running) return false;
     const slot = this.open.length === 1 ? this.open[0] : this.pickSlot();
-    this.start(el, slot);
-    this.inWorkNow(slot, 1);
     // As inside dispatch(): what arrives while the lease runs it (fn feeding the source, a result
     // that settles at once) waits in the queue, and goes once this element is sent.
     this.dispatching = true;
     try {
-      if (slot.lease.runOne) slot.lease.runOne(el);
-      else slot.lease.run([el]);
+      this.sendOne(el, slot);
     } finally {
       this.dispatching = false;
     }
@@ -254,6 +248,14 @@ export class Dispatcher {
     slot.busy++;
     this.inWork++;
     if (this.open.length > 1) this.unlist(slot);
+  }
+
+  /** One element to `slot`: started, counted, and sent without an array where the lease allows (most in-process stages). */
+  private sendOne(el: Element, slot: Slot): void {
+    this.start(el, slot);
+    this.inWorkNow(slot, 1);
+    if (slot.lease.runOne) slot.lease.runOne(el);
+    else slot.lease.run([el]);
   }
 
   /** `n` jobs went to `slot`. */

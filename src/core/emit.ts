@@ -133,11 +133,7 @@ export class Emitter {
     // settles at once) waits for the flush below, as it would wait for the flush loop.
     this.flushing = true;
     try {
-      if (emits) {
-        el.emitted = 1;
-        run.observer.next(mode === 'map' ? value : el.value, el.elementIndex);
-        if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // as in emit()
-      }
+      if (emits) this.emitOne(el, mode === 'map' ? value : el.value);
       this.leave(el);
     } finally {
       this.flushing = false;
@@ -198,6 +194,14 @@ export class Emitter {
     run.checkComplete();
   }
 
+  /** The element's one output goes downstream (its credit taken already). */
+  private emitOne(el: Element, value: unknown): void {
+    const run = this.run;
+    el.emitted = 1;
+    run.observer.next(value, el.elementIndex);
+    if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take) during subscribe: so do we, at once
+  }
+
   /** Emits the element's outputs against downstream credit; true when all it has are out. */
   private emit(el: Element): boolean {
     const run = this.run;
@@ -206,9 +210,7 @@ export class Emitter {
       const one = el.one;
       el.hasOne = false;
       el.one = undefined;
-      el.emitted = 1;
-      run.observer.next(one, el.elementIndex);
-      if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take) during subscribe: so do we, at once
+      this.emitOne(el, one);
       return true;
     }
     const outs = el.outs;

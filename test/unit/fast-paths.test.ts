@@ -113,7 +113,7 @@ describe.each(Object.keys(schedulers) as Array<keyof typeof schedulers>)('fast p
         }, second),
       ),
     );
-    await new Promise((r) => setImmediate(r));
+    await turn(); // the pipeline has read what its bounds let it
     // The second stage holds 2 (one in work, one waiting), the first 2 (its worker, its queue):
     // with its worker's element done and unable to leave, the first may hold at most one more read.
     expect(read).toBeLessThanOrEqual(2 + 2 + 1);

@@ -454,6 +454,23 @@ class SlotSink implements LeaseSink {
   settleMany(deliver: () => void): void {
     this.run.settleMany(deliver);
   }
+
+  settleAll(jobs: readonly Job[], values: readonly unknown[]): void {
+    const run = this.run;
+    if (!run.delivering || !run.dispatcher.releasesInBulk(this.slot)) {
+      for (let i = 0; i < jobs.length; i++) this.settleJob(jobs[i], true, values[i]);
+      return;
+    }
+    let n = 0;
+    for (let i = 0; i < jobs.length; i++) {
+      const el = jobs[i] as Element;
+      if (el.slot !== this.slot || run.state > State.Completing) continue; // stale: timed out, torn down
+      el.slot = undefined;
+      n++;
+      run.emitter.accept(el, values[i]);
+    }
+    run.dispatcher.releasedFrom(this.slot, n);
+  }
 }
 
 function isWorkerFunctionError(error: unknown): boolean {

@@ -53,6 +53,7 @@ import {
 import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './endpoints.js';
 import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
+import { JobTable } from './job-table.js';
 import { unrefTimer } from '../shared/timers.js';
 
 /** What a thread, process or remote scheduler hands its pool. */
@@ -431,7 +432,7 @@ class RemoteLease implements WorkerLease {
   /** Set when the lease can run nothing more; every later job fails with it. */
   private broken: { error: unknown } | undefined;
   /** Jobs given by the stage and not settled, in the order given. */
-  private readonly pending = new Map<number, Job>();
+  private readonly pending = new JobTable<Job>();
   /** Jobs in `pending` not sent to the current worker (isolation holds them back), in order. */
   private held: Job[] = [];
   /** Jobs that were in work when a worker died and nobody could be blamed: re-sent one at a time. */
@@ -498,7 +499,7 @@ class RemoteLease implements WorkerLease {
     }
     const resend = this.attachCount++ > 0;
     if (this.pending.size > 0) {
-      const jobs = [...this.pending.values()];
+      const jobs = this.pending.values();
       if (resend) this.sink.resent(jobs, true); // their clocks stop until this worker has started
       if (handle.isolating) {
         this.held = jobs;
@@ -521,7 +522,7 @@ class RemoteLease implements WorkerLease {
     // isolation, when they are sent).
     if (again && this.pending.size > 0) {
       const held = new Set(this.held);
-      this.sink.resent([...this.pending.values()].filter((job) => !held.has(job)));
+      this.sink.resent(this.pending.values().filter((job) => !held.has(job)));
     }
     this.startAttempts = 0;
     this.resolveReady();
@@ -553,7 +554,7 @@ class RemoteLease implements WorkerLease {
       });
       return;
     }
-    for (const job of jobs) this.pending.set(job.seq, job);
+    for (const job of jobs) this.pending.add(job);
     // Held here until a worker is online and started, or until isolation is over: their clocks wait.
     if (!this.started || this.handle?.isolating) this.sink.resent(jobs, true);
     if (!this.attached) return; // sent with the others once a worker is online
@@ -692,14 +693,29 @@ class RemoteLease implements WorkerLease {
     this.awaiting = undefined; // each message says which call is in work, if one is
     if (message[0] === RESULTS_RANGE) {
       const first = message[2] as number;
+      // A batch answered whole, with nothing kept per job here (no flatMap part, no suspect, no
+      // isolation, no cancelled call): to the stage in one call.
+      if (this.sink.settleAll && !this.partial && !this.suspects && !this.cancelled?.size && handle?.isolated?.lease !== this) {
+        const jobs: Job[] = [];
+        const values: unknown[] = [];
+        for (let i = 3; i < message.length; i++) {
+          const job = this.pending.take(first + i - 3);
+          if (job === undefined) this.zombieAnswered(first + i - 3); // a cancelled call: its answer is not wanted
+          else {
+            jobs.push(job);
+            values.push(message[i]);
+          }
+        }
+        this.sink.settleAll(jobs, values);
+        return;
+      }
       for (let i = 3; i < message.length; i++) {
         const seq = first + i - 3;
-        const job = this.pending.get(seq);
+        const job = this.pending.take(seq);
         if (job === undefined) {
           this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
           continue;
         }
-        this.pending.delete(seq);
         this.settled(seq);
         this.sink.settleJob!(job, true, message[i]);
       }
@@ -813,7 +829,7 @@ class RemoteLease implements WorkerLease {
     }
     if (!this.attached) {
       // Not on a worker yet: everything is held here.
-      for (const job of [...this.pending.values()].reverse()) {
+      for (const job of this.pending.values().reverse()) {
         if (back.length >= count) break;
         if (this.suspects?.has(job.seq)) continue;
         this.pending.delete(job.seq);
@@ -877,7 +893,7 @@ class RemoteLease implements WorkerLease {
 
   /** The pool is closing under a stage still using this lease: its jobs fail, then it ends. */
   closeByPool(status: StageStatus): Promise<void> {
-    const jobs = this.ending ? [] : [...this.pending.values()];
+    const jobs = this.ending ? [] : this.pending.values();
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this fails too
     const error = new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
     for (const job of jobs) this.sink.settleJob!(job, false, error.forElement(job.elementIndex));
@@ -940,7 +956,7 @@ class RemoteLease implements WorkerLease {
   private break(error: unknown): void {
     this.broken = { error };
     this.answerReclaim();
-    const jobs = [...this.pending.values()];
+    const jobs = this.pending.values();
     this.pending.clear();
     this.held = [];
     this.suspects = undefined;

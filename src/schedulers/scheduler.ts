@@ -103,6 +103,12 @@ export interface LeaseSink {
    * result). A scheduler that does not call it settles results one by one, with the same outcome.
    */
   settleMany?(deliver: () => void): void;
+  /**
+   * Optional, inside {@link settleMany}: `settleJob(jobs[i], true, values[i])` for each, in order,
+   * in one call (a batch's results, all answered: the stage frees the worker's room once, not once
+   * per element).
+   */
+  settleAll?(jobs: readonly Job[], values: readonly unknown[]): void;
 }
 
 /**

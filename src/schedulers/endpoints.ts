@@ -45,6 +45,11 @@ export interface Endpoint {
   close(): void;
   /** Stops the worker now; `exit` follows. */
   terminate(): void;
+  /**
+   * The transport clones typed arrays (structured clone: threads, Web Workers, processes with
+   * advanced serialization): a batch of numbers may go as one Float64Array (RUN_NUMBERS).
+   */
+  readonly packsNumbers?: boolean;
 }
 
 /** Starts one worker; its events are attached before it can send anything. */
@@ -190,6 +195,7 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
       unref: () => node.unref?.(),
       close: () => node.postMessage([CLOSE]), // the runtime exits the thread (the pool terminates it after the grace)
       terminate: () => void node.terminate(),
+      packsNumbers: true,
     };
   }
   if (typeof worker.addEventListener !== 'function') {
@@ -216,6 +222,7 @@ function adaptWorker(worker: WorkerLike, events: EndpointEvents): Endpoint {
     unref: () => {},
     close: () => end({ exitCode: 0, signal: null }),
     terminate: () => end({ exitCode: null, signal: null }),
+    packsNumbers: true,
   };
 }
 
@@ -291,6 +298,7 @@ export function childProcessWorker(options: ChildProcessOptions): Spawn {
       },
       close: () => child.send([CLOSE], ignore),
       terminate: () => child.kill('SIGKILL'),
+      packsNumbers: true,
     };
   };
 }

@@ -39,8 +39,11 @@ import {
   RECLAIM,
   RECLAIMED,
   RESULTS,
+  MIN_PACKED,
+  RESULTS_NUMBERS,
   RESULTS_RANGE,
   RUN,
+  RUN_NUMBERS,
   RUN_RANGE,
   START,
   START_FAILED,
@@ -219,15 +222,22 @@ class WorkerHandle {
     this.endpoint!.post(message, transfer);
   }
 
+  /** Its transport carries a batch of numbers as one Float64Array (see RUN_NUMBERS). */
+  get packsNumbers(): boolean {
+    return this.endpoint?.packsNumbers === true;
+  }
+
   private onMessage(message: unknown): void {
     if (!Array.isArray(message)) return;
     switch (message[0]) {
       case RESULTS:
-      case RESULTS_RANGE: {
+      case RESULTS_RANGE:
+      case RESULTS_NUMBERS: {
         const lease = this.leases.get(message[1]);
         if (lease) lease.onResults(message);
         else if (message[0] === RESULTS) for (let i = 2; i < message.length; i += 3) this.clearZombie(message[1], message[i]);
-        else for (let i = 3; i < message.length; i++) this.clearZombie(message[1], (message[2] as number) + i - 3);
+        else if (message[0] === RESULTS_RANGE) for (let i = 3; i < message.length; i++) this.clearZombie(message[1], (message[2] as number) + i - 3);
+        else for (let i = 0; i < (message[3] as Float64Array).length; i++) this.clearZombie(message[1], (message[2] as number) + i);
         return;
       }
       case HELLO:
@@ -595,6 +605,13 @@ class RemoteLease implements WorkerLease {
     // Built by push, not `new Array(len)`: a holey array takes V8's slow sparse path when it is
     // serialized, ~5x the time per element (postMessage and advanced IPC alike).
     const range = isRange(jobs);
+    if (range && n >= MIN_PACKED && this.handle!.packsNumbers) {
+      const numbers = packNumbers(jobs);
+      if (numbers) {
+        this.handle!.post([RUN_NUMBERS, this.id, jobs[0].seq, jobs[0].elementIndex[0], numbers]); // copied: for a few KB, transferring the buffer costs twice as much
+        return;
+      }
+    }
     const message: unknown[] = range ? [RUN_RANGE, this.id, jobs[0].seq, jobs[0].elementIndex[0]] : [RUN, this.id];
     let transfers: TransferListItem[] | undefined;
     let lists: (TransferListItem[] | undefined)[] | undefined;
@@ -691,6 +708,14 @@ class RemoteLease implements WorkerLease {
   private settle(message: unknown[]): void {
     const handle = this.handle;
     this.awaiting = undefined; // each message says which call is in work, if one is
+    if (message[0] === RESULTS_NUMBERS) {
+      // The same as a RESULTS_RANGE (below), its payloads read from the typed array.
+      const first = message[2] as number;
+      const numbers = message[3] as Float64Array;
+      const list: unknown[] = [RESULTS_RANGE, message[1], first];
+      for (let i = 0; i < numbers.length; i++) list.push(numbers[i]);
+      message = list;
+    }
     if (message[0] === RESULTS_RANGE) {
       const first = message[2] as number;
       // A batch answered whole, with nothing kept per job here (no flatMap part, no suspect, no
@@ -1049,6 +1074,17 @@ class RemoteLease implements WorkerLease {
     this.suspects?.delete(seq);
     this.sink.settleJob!(job, false, crash.forElement(job.elementIndex));
   }
+}
+
+/** The batch's values in a Float64Array when every one is a number (RUN_NUMBERS), else undefined. */
+function packNumbers(jobs: readonly Job[]): Float64Array | undefined {
+  const numbers = new Float64Array(jobs.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const value = jobs[i].value;
+    if (typeof value !== 'number') return undefined;
+    numbers[i] = value;
+  }
+  return numbers;
 }
 
 /** The jobs' seqs and one-level indexes both count up by one: the batch can go as a RUN_RANGE. */

@@ -62,6 +62,20 @@ export const PULL = 15;
  * awaiting, it is the one blamed.
  */
 export const DYING = 16;
+/**
+ * Main → worker: `[RUN_NUMBERS, lease, firstSeq, firstIndex, Float64Array]`, a RUN_RANGE whose
+ * values are all numbers, in one typed array:
+ * cloned as bytes, not number by number (the cost of a batch's message was most of it). Sent only
+ * over a transport that clones typed arrays (an endpoint whose `packsNumbers` is true).
+ */
+export const RUN_NUMBERS = 17;
+/**
+ * Worker → main: `[RESULTS_NUMBERS, lease, firstSeq, Float64Array]`, a RESULTS_RANGE whose results
+ * are all numbers; only on a lease that was sent RUN_NUMBERS (so the transport is known to carry it).
+ */
+export const RESULTS_NUMBERS = 18;
+/** The smallest batch worth a typed array of its own. */
+export const MIN_PACKED = 16;
 /** In a DYING culprit: the lease's onStart was running. */
 export const ON_START = -1;
 /** In a DYING culprit: the lease's onEnd was running. */

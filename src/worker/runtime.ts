@@ -33,8 +33,11 @@ import {
   RECLAIM,
   RECLAIMED,
   RESULTS,
+  MIN_PACKED,
+  RESULTS_NUMBERS,
   RESULTS_RANGE,
   RUN,
+  RUN_NUMBERS,
   RUN_RANGE,
   START,
   START_FAILED,
@@ -79,7 +82,8 @@ export function serve(port: WorkerPort): void {
     const lease = message[1] as number;
     switch (message[0]) {
       case RUN:
-      case RUN_RANGE: {
+      case RUN_RANGE:
+      case RUN_NUMBERS: {
         const run = leases.get(lease);
         if (run) run.enqueue(message);
         return;
@@ -198,6 +202,8 @@ class LeaseRun {
   /** Transfer lists by seq, for the one-by-one resend after a failed batch. */
   private transferBySeq: Map<number, TransferListItem[]> | undefined;
   private pumping = false;
+  /** It was sent RUN_NUMBERS: its transport carries typed arrays, so results that are all numbers go as RESULTS_NUMBERS. */
+  private packs = false;
   /** A pump gave way to the event loop (after a long synchronous call) and will go on. */
   private resumeQueued = false;
   private partQueued = false;
@@ -265,6 +271,12 @@ class LeaseRun {
       const seq = message[2] as number;
       const index = message[3] as number;
       for (let i = 4; i < message.length; i++) this.queue.push(seq + i - 4, message[i], index + i - 4);
+    } else if (message[0] === RUN_NUMBERS) {
+      const seq = message[2] as number;
+      const index = message[3] as number;
+      const values = message[4] as Float64Array;
+      this.packs = true;
+      for (let i = 0; i < values.length; i++) this.queue.push(seq + i, values[i], index + i);
     } else {
       for (let i = 2; i < message.length; i++) this.queue.push(message[i]);
     }
@@ -482,7 +494,9 @@ class LeaseRun {
     this.transfers = undefined;
     this.transferBySeq = undefined;
     try {
-      this.port.post(compact(message), transfers);
+      const packed = transfers === undefined && this.packs ? packResults(message) : undefined;
+      if (packed) this.port.post(packed); // copied: for a few KB, transferring the buffer costs twice as much
+      else this.port.post(compact(message), transfers);
       return;
     } catch {
       // Some result cannot be cloned: nothing was sent. Send them one by one, so only that one fails.
@@ -600,6 +614,23 @@ function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
   const then = (value as PromiseLike<unknown>).then;
   return typeof then === 'function' ? then : undefined;
+}
+
+/**
+ * A RESULTS message as a RESULTS_NUMBERS when it could be a RESULTS_RANGE (see {@link compact}) of
+ * at least MIN_PACKED results that are all numbers; else undefined.
+ */
+function packResults(message: unknown[]): unknown[] | undefined {
+  const n = (message.length - 2) / 3;
+  if (n < MIN_PACKED) return undefined;
+  const first = message[2] as number;
+  const numbers = new Float64Array(n);
+  for (let i = 2, seq = first, k = 0; i < message.length; i += 3, seq++, k++) {
+    const payload = message[i + 2];
+    if (message[i] !== seq || message[i + 1] !== R_OK || typeof payload !== 'number') return undefined;
+    numbers[k] = payload;
+  }
+  return [RESULTS_NUMBERS, message[1], first, numbers];
 }
 
 /**

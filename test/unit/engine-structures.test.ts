@@ -140,3 +140,16 @@ describe('JobTable', () => {
     );
   });
 });
+
+describe('the worker protocol', () => {
+  it('gives every message kind a code of its own', async () => {
+    const protocol = await import('../../src/worker/protocol.js');
+    const kinds = ['HELLO', 'START', 'STARTED', 'START_FAILED', 'RUN', 'RESULTS', 'CANCEL', 'END', 'ENDED', 'CLOSE', 'RUN_RANGE', 'RESULTS_RANGE', 'ENDING', 'RECLAIM', 'RECLAIMED', 'PULL', 'DYING', 'RUN_NUMBERS', 'RESULTS_NUMBERS'] as const;
+    const codes = kinds.map((kind) => (protocol as Record<string, unknown>)[kind]);
+    for (const code of codes) expect(typeof code).toBe('number');
+    expect(new Set(codes).size).toBe(kinds.length);
+    // Every exported message code is in the list above (a new kind must be added to it).
+    const exported = Object.entries(protocol).filter(([name, v]) => typeof v === 'number' && /^[A-Z_]+$/.test(name) && !/^(R_|ON_|MIN_|OUTPUT_)/.test(name));
+    expect(exported.map(([name]) => name).sort()).toEqual([...kinds].sort());
+  });
+});

@@ -1,0 +1,82 @@
+// A batch whose values are all numbers crosses to a worker as one Float64Array, and results that
+// are all numbers come back as one (RUN_NUMBERS, RESULTS_NUMBERS). Nothing about it may show: every
+// double survives as itself (-0, NaN, the infinities, fractions, the largest and smallest), a batch
+// that mixes numbers with other values and results that are not all numbers go the usual way, and
+// each call still sees its own element and index. On threads and processes, with fixed and
+// automatic batches, from a pull source and a push source.
+import { describe, expect, it } from 'vitest';
+import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, type Scheduler } from 'rxjs-parallel';
+
+const specials = [-0, 0, NaN, Infinity, -Infinity, 0.1, -2.5, 2 ** 53 + 2, -(2 ** 31), 2 ** 31, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e-300];
+/** 300 numbers: the special ones again and again, with plain integers and fractions between. */
+const numbers = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? specials[(i / 3) % specials.length] : i % 3 === 1 ? i : i / 7));
+
+const kinds = [
+  { kind: 'thread', make: () => threadScheduler({ workers: 2 }) },
+  { kind: 'process', make: () => processScheduler({ workers: 2 }) },
+] as const;
+const sources = [
+  { source: 'fromIterable', of: <T>(xs: T[]): Observable<T> => fromIterable(xs) },
+  { source: 'from', of: <T>(xs: T[]): Observable<T> => from(xs) },
+] as const;
+const batchSizes = [64, 'auto'] as const;
+
+/** Same values, in order: primitives by Object.is (so -0 is not 0, and NaN is NaN), objects (cloned) by their JSON. */
+function expectSame(actual: unknown[], expected: unknown[]): void {
+  expect(actual.length).toBe(expected.length);
+  const same = (v: unknown, a: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) === JSON.stringify(a) : Object.is(v, a));
+  const differ = expected.map((v, i) => [i, v, actual[i]] as const).filter(([, v, a]) => !same(v, a));
+  expect(differ).toEqual([]);
+}
+
+describe.each(kinds)('$kind scheduler: batches of numbers', ({ make }) => {
+  describe.each(sources)('from $source', ({ of }) => {
+    it.each(batchSizes)('every double comes back as itself (batchSize %s)', async (batchSize) => {
+      const scheduler: Scheduler = make();
+      try {
+        const out = await lastValueFrom(of(numbers).pipe(mapParallel((x: number) => x, { scheduler, batchSize, ordered: true }), toArray()));
+        expectSame(out, numbers);
+        // And each call saw a number, with its own element index.
+        const seen = await lastValueFrom(
+          of(numbers).pipe(mapParallel((x: number, ctx) => [typeof x, ctx.elementIndex[0], x], { scheduler, batchSize, ordered: true }), toArray()),
+        );
+        expect(seen.map(([type]) => type)).toEqual(numbers.map(() => 'number'));
+        expect(seen.map(([, index]) => index)).toEqual(numbers.map((_, i) => i));
+        expectSame(
+          seen.map(([, , x]) => x),
+          numbers,
+        );
+      } finally {
+        await scheduler.close();
+      }
+    });
+
+    it.each(batchSizes)('numbers mixed with other values, and results that are not all numbers (batchSize %s)', async (batchSize) => {
+      const scheduler: Scheduler = make();
+      try {
+        const mixed: unknown[] = numbers.map((x, i) => (i % 37 === 5 ? `s${i}` : i % 41 === 7 ? { n: i } : i % 43 === 9 ? null : x));
+        const back = await lastValueFrom(of(mixed).pipe(mapParallel((x: unknown) => x, { scheduler, batchSize, ordered: true }), toArray()));
+        expect(back.filter((x) => typeof x !== 'number')).toEqual(mixed.filter((x) => typeof x !== 'number'));
+        expectSame(back, mixed);
+        // Numbers in, some results not numbers: a string for every 50th, the double of the rest.
+        const twice = await lastValueFrom(
+          of(numbers).pipe(mapParallel((x: number, ctx) => (ctx.elementIndex[0] % 50 === 0 ? `#${ctx.elementIndex[0]}` : x * 2), { scheduler, batchSize, ordered: true }), toArray()),
+        );
+        expectSame(
+          twice,
+          numbers.map((x, i) => (i % 50 === 0 ? `#${i}` : x * 2)),
+        );
+        // filter (a verdict per element) and each (no result) over numbers.
+        const kept = await lastValueFrom(of(numbers).pipe(filterParallel((x: number) => x > 1, { scheduler, batchSize, ordered: true }), toArray()));
+        expectSame(
+          kept,
+          numbers.filter((x) => x > 1),
+        );
+        await run(of(numbers).pipe(eachParallel((x: number) => x * 3, { scheduler, batchSize })));
+      } finally {
+        await scheduler.close();
+      }
+    });
+  });
+});

@@ -71,6 +71,8 @@ export function isServing(): boolean {
  * the worker ends itself from inside it, that is the call to blame.
  */
 let running: [number, number] | undefined;
+/** `running` for a job's call: one array for every call, not one per call. */
+const runningCall: [number, number] = [0, 0];
 
 /** Starts the runtime on `port` and says hello; once per realm. */
 export function serve(port: WorkerPort): void {
@@ -307,7 +309,8 @@ class LeaseRun {
         }
         if (this.skip?.delete(seq)) continue; // cancelled while queued (and answered then)
         const ctx = new JobContext(this.resources, this.info, index, seq);
-        this.calls.set(seq, ctx);
+        // Kept in `calls` (for a cancel, an end, a worker's last words) only once it outlives this
+        // synchronous call: nothing can reach a call while it runs, and `running` names it.
         if (this.timed) {
           // Its clock starts now: said at once (with what finished before it), ahead of the call.
           this.outbox.push(seq, R_BEGAN, undefined);
@@ -315,7 +318,9 @@ class LeaseRun {
         }
         let result: unknown;
         let then: PromiseLike<unknown>['then'] | undefined;
-        running = [this.id, seq];
+        runningCall[0] = this.id;
+        runningCall[1] = seq;
+        running = runningCall;
         try {
           result = fn(value, ctx);
           then = thenOf(result);
@@ -325,6 +330,7 @@ class LeaseRun {
           continue;
         }
         running = undefined;
+        if (then || this.flat) this.calls.set(seq, ctx);
         if (then) {
           this.current = ctx;
           this.flush(); // results so far go now, not after this call
@@ -455,7 +461,7 @@ class LeaseRun {
   /** Puts a call's result in the outbox. */
   private finish(ctx: JobContext, ok: boolean, value: unknown): void {
     ctx.settled = true;
-    this.calls.delete(ctx.seq);
+    if (this.calls.size > 0) this.calls.delete(ctx.seq);
     if (ctx.aborted) {
       this.outbox.push(ctx.seq, R_CANCELLED, undefined); // the pool only needs to know it stopped
       return;

@@ -720,7 +720,7 @@ class RemoteLease implements WorkerLease {
       const first = message[2] as number;
       // A batch answered whole, with nothing kept per job here (no flatMap part, no suspect, no
       // isolation, no cancelled call): to the stage in one call.
-      if (this.sink.settleAll && !this.partial && !this.suspects && !this.cancelled?.size && handle?.isolated?.lease !== this) {
+      if (this.sink.settleAll && !this.partial?.size && !this.suspects && !this.cancelled?.size && handle?.isolated?.lease !== this) {
         const jobs: Job[] = [];
         const values: unknown[] = [];
         for (let i = 3; i < message.length; i++) {

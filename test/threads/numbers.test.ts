@@ -3,10 +3,14 @@
 // double survives as itself (-0, NaN, the infinities, fractions, the largest and smallest), a batch
 // that mixes numbers with other values and results that are not all numbers go the usual way, and
 // each call still sees its own element and index. On threads and processes, with fixed and
-// automatic batches, from a pull source and a push source.
+// automatic batches, from a pull source and a push source. The packed messages are really sent (a
+// createWorker that watches the wire), and a worker that dies inside a batch of numbers fails only
+// the element it was running.
 import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
 import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
-import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, type Scheduler } from 'rxjs-parallel';
+import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, type Scheduler, type WorkerLike } from 'rxjs-parallel';
+import { RESULTS_NUMBERS, RUN_NUMBERS } from '../../src/worker/protocol.js';
 
 const specials = [-0, 0, NaN, Infinity, -Infinity, 0.1, -2.5, 2 ** 53 + 2, -(2 ** 31), 2 ** 31, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e-300];
 /** 300 numbers: the special ones again and again, with plain integers and fractions between. */
@@ -78,5 +82,77 @@ describe.each(kinds)('$kind scheduler: batches of numbers', ({ make }) => {
         await scheduler.close();
       }
     });
+  });
+});
+
+/** The library's own thread entry, behind a `createWorker` that notes the kind of every message each way. */
+function watchedThreads(kinds: { sent: unknown[]; received: unknown[] }) {
+  const entry = new URL('../../dist/esm/worker/node-thread-entry.cjs', import.meta.url);
+  return threadScheduler({
+    workers: 2,
+    createWorker: (): WorkerLike => {
+      const worker = new Worker(entry);
+      return {
+        postMessage(message: unknown, transfer?: any) {
+          kinds.sent.push((message as unknown[])[0]);
+          worker.postMessage(message, transfer);
+        },
+        on(event: string, listener: (...args: any[]) => void) {
+          if (event !== 'message') return worker.on(event, listener);
+          return worker.on('message', (message: unknown) => {
+            kinds.received.push((message as unknown[])[0]);
+            listener(message);
+          });
+        },
+        terminate: () => worker.terminate(),
+      };
+    },
+  });
+}
+
+describe('thread scheduler: the packed path is taken', () => {
+  it('numbers go and come back as Float64Arrays; a batch with another value in it does not', async () => {
+    const kinds = { sent: [] as unknown[], received: [] as unknown[] };
+    const scheduler = watchedThreads(kinds);
+    try {
+      const out = await lastValueFrom(fromIterable(numbers).pipe(mapParallel((x: number) => x, { scheduler, batchSize: 64, ordered: true }), toArray()));
+      expectSame(out, numbers);
+      expect(kinds.sent).toContain(RUN_NUMBERS);
+      expect(kinds.received).toContain(RESULTS_NUMBERS);
+      kinds.sent.length = kinds.received.length = 0;
+      const mixed = numbers.map((x, i) => (i % 8 === 3 ? `s${i}` : x)); // any 16 in a row (the smallest packed batch) hold a string
+      const back = await lastValueFrom(fromIterable(mixed).pipe(mapParallel((x: unknown) => x, { scheduler, batchSize: 16, ordered: true }), toArray()));
+      expectSame(back, mixed);
+      expect(kinds.sent).not.toContain(RUN_NUMBERS);
+      expect(kinds.received).not.toContain(RESULTS_NUMBERS);
+    } finally {
+      await scheduler.close();
+    }
+  });
+});
+
+describe.each(kinds)('$kind scheduler: a worker that dies inside a batch of numbers', ({ make }) => {
+  it.each(batchSizes)('fails only the element it was running; the rest of its batch comes once (batchSize %s)', async (batchSize) => {
+    const scheduler: Scheduler = make();
+    try {
+      const out = await lastValueFrom(
+        fromIterable(numbers).pipe(
+          mapParallel(
+            (x: number, ctx) => {
+              if (ctx.elementIndex[0] === 100) process.exit(1);
+              return x;
+            },
+            { scheduler, batchSize, ordered: true, onError: 'skip' },
+          ),
+          toArray(),
+        ),
+      );
+      expectSame(
+        out,
+        numbers.filter((_, i) => i !== 100),
+      );
+    } finally {
+      await scheduler.close();
+    }
   });
 });

@@ -17,8 +17,10 @@ import {
   RECLAIM,
   RECLAIMED,
   RESULTS,
+  RESULTS_NUMBERS,
   RESULTS_RANGE,
   RUN,
+  RUN_NUMBERS,
   RUN_RANGE,
   START,
   START_FAILED,
@@ -103,6 +105,9 @@ function observe(message: unknown[]): void {
     case RESULTS_RANGE:
       if (track) for (let i = 3; i < message.length; i++) track.outstanding.delete((message[2] as number) + i - 3);
       break;
+    case RESULTS_NUMBERS: // not sent over NATS today (its endpoint does not pack numbers); followed all the same
+      if (track) for (let i = 0; i < (message[3] as Float64Array).length; i++) track.outstanding.delete((message[2] as number) + i);
+      break;
     default:
       return;
   }
@@ -130,6 +135,11 @@ function inbound(message: unknown[]): void {
     case RUN_RANGE: {
       const track = leases.get(lease);
       if (track) for (let i = 4; i < message.length; i++) track.outstanding.add((message[2] as number) + i - 4);
+      break;
+    }
+    case RUN_NUMBERS: {
+      const track = leases.get(lease);
+      if (track) for (let i = 0; i < (message[4] as Float64Array).length; i++) track.outstanding.add((message[2] as number) + i);
       break;
     }
     case END: {

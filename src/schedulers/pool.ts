@@ -708,41 +708,38 @@ class RemoteLease implements WorkerLease {
   private settle(message: unknown[]): void {
     const handle = this.handle;
     this.awaiting = undefined; // each message says which call is in work, if one is
-    if (message[0] === RESULTS_NUMBERS) {
-      // The same as a RESULTS_RANGE (below), its payloads read from the typed array.
+    if (message[0] === RESULTS_RANGE || message[0] === RESULTS_NUMBERS) {
       const first = message[2] as number;
-      const numbers = message[3] as Float64Array;
-      const list: unknown[] = [RESULTS_RANGE, message[1], first];
-      for (let i = 0; i < numbers.length; i++) list.push(numbers[i]);
-      message = list;
-    }
-    if (message[0] === RESULTS_RANGE) {
-      const first = message[2] as number;
+      // The payloads: after the header, or all of the typed array (RESULTS_NUMBERS).
+      const packed = message[0] === RESULTS_NUMBERS;
+      const payloads: ArrayLike<unknown> = packed ? (message[3] as Float64Array) : message;
+      const from = packed ? 0 : 3;
+      const count = payloads.length - from;
       // A batch answered whole, with nothing kept per job here (no flatMap part, no suspect, no
       // isolation, no cancelled call): to the stage in one call.
       if (this.sink.settleAll && !this.partial?.size && !this.suspects && !this.cancelled?.size && handle?.isolated?.lease !== this) {
         const jobs: Job[] = [];
         const values: unknown[] = [];
-        for (let i = 3; i < message.length; i++) {
-          const job = this.pending.take(first + i - 3);
-          if (job === undefined) this.zombieAnswered(first + i - 3); // a cancelled call: its answer is not wanted
+        for (let i = 0; i < count; i++) {
+          const job = this.pending.take(first + i);
+          if (job === undefined) this.zombieAnswered(first + i); // a cancelled call: its answer is not wanted
           else {
             jobs.push(job);
-            values.push(message[i]);
+            values.push(payloads[from + i]);
           }
         }
         this.sink.settleAll(jobs, values);
         return;
       }
-      for (let i = 3; i < message.length; i++) {
-        const seq = first + i - 3;
+      for (let i = 0; i < count; i++) {
+        const seq = first + i;
         const job = this.pending.take(seq);
         if (job === undefined) {
           this.zombieAnswered(seq); // a cancelled call: its answer is not wanted
           continue;
         }
         this.settled(seq);
-        this.sink.settleJob!(job, true, message[i]);
+        this.sink.settleJob!(job, true, payloads[from + i]);
       }
       return;
     }

@@ -277,10 +277,15 @@ class WorkerHandle {
     const dying = this.dying;
     if (dying?.culprit) return { lease: dying.culprit[0], seq: dying.culprit[1] };
     if (dying && dying.inWork.length === 2) return { lease: dying.inWork[0], seq: dying.inWork[1] };
+    // It said as it exited that no call was running and none was in work: no job it was sent is to
+    // blame (one still on its way or queued there never ran; a call that left a timer behind was
+    // answered). Only a start or an end in progress may be.
+    const jobsCleared = dying !== undefined && dying.inWork.length === 0;
     let found: { lease: number; seq: number } | undefined;
     let count = 0;
     for (const lease of leases) {
       for (const suspect of lease.candidates()) {
+        if (jobsCleared && suspect >= 0) continue;
         found = { lease: lease.id, seq: suspect };
         if (++count > 1) return 'ambiguous';
       }

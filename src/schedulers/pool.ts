@@ -45,6 +45,7 @@ import {
   RUN,
   RUN_NUMBERS,
   RUN_RANGE,
+  rangePayloads,
   START,
   START_FAILED,
   STARTED,
@@ -236,8 +237,7 @@ class WorkerHandle {
         const lease = this.leases.get(message[1]);
         if (lease) lease.onResults(message);
         else if (message[0] === RESULTS) for (let i = 2; i < message.length; i += 3) this.clearZombie(message[1], message[i]);
-        else if (message[0] === RESULTS_RANGE) for (let i = 3; i < message.length; i++) this.clearZombie(message[1], (message[2] as number) + i - 3);
-        else for (let i = 0; i < (message[3] as Float64Array).length; i++) this.clearZombie(message[1], (message[2] as number) + i);
+        else for (let i = 0, { count } = rangePayloads(message); i < count; i++) this.clearZombie(message[1], (message[2] as number) + i);
         return;
       }
       case HELLO:
@@ -715,11 +715,7 @@ class RemoteLease implements WorkerLease {
     this.awaiting = undefined; // each message says which call is in work, if one is
     if (message[0] === RESULTS_RANGE || message[0] === RESULTS_NUMBERS) {
       const first = message[2] as number;
-      // The payloads: after the header, or all of the typed array (RESULTS_NUMBERS).
-      const packed = message[0] === RESULTS_NUMBERS;
-      const payloads: ArrayLike<unknown> = packed ? (message[3] as Float64Array) : message;
-      const from = packed ? 0 : 3;
-      const count = payloads.length - from;
+      const { values: payloads, from, count } = rangePayloads(message);
       // A batch answered whole, with nothing kept per job here (no flatMap part, no suspect, no
       // isolation, no cancelled call): to the stage in one call.
       if (this.sink.settleAll && !this.partial?.size && !this.suspects && !this.cancelled?.size && handle?.isolated?.lease !== this) {

@@ -76,6 +76,24 @@ export const RUN_NUMBERS = 17;
 export const RESULTS_NUMBERS = 18;
 /** The smallest batch worth a typed array of its own. */
 export const MIN_PACKED = 16;
+
+/**
+ * Where the payloads of a range message are (RUN_RANGE and RESULTS_RANGE: after the header;
+ * RUN_NUMBERS and RESULTS_NUMBERS: the whole typed array): `values[from + i]` is the payload of seq
+ * `message[2] + i`, for `i` below `count`.
+ */
+export function rangePayloads(message: unknown[]): { values: ArrayLike<unknown>; from: number; count: number } {
+  switch (message[0]) {
+    case RUN_NUMBERS:
+      return { values: message[4] as Float64Array, from: 0, count: (message[4] as Float64Array).length };
+    case RESULTS_NUMBERS:
+      return { values: message[3] as Float64Array, from: 0, count: (message[3] as Float64Array).length };
+    case RUN_RANGE:
+      return { values: message, from: 4, count: message.length - 4 };
+    default:
+      return { values: message, from: 3, count: message.length - 3 };
+  }
+}
 /** In a DYING culprit: the lease's onStart was running. */
 export const ON_START = -1;
 /** In a DYING culprit: the lease's onEnd was running. */

@@ -39,6 +39,7 @@ import {
   RUN,
   RUN_NUMBERS,
   RUN_RANGE,
+  rangePayloads,
   START,
   START_FAILED,
   STARTED,
@@ -269,16 +270,12 @@ class LeaseRun {
 
   enqueue(message: unknown[]): void {
     if (this.state > State.Running) return;
-    if (message[0] === RUN_RANGE) {
+    if (message[0] === RUN_RANGE || message[0] === RUN_NUMBERS) {
       const seq = message[2] as number;
       const index = message[3] as number;
-      for (let i = 4; i < message.length; i++) this.queue.push(seq + i - 4, message[i], index + i - 4);
-    } else if (message[0] === RUN_NUMBERS) {
-      const seq = message[2] as number;
-      const index = message[3] as number;
-      const values = message[4] as Float64Array;
-      this.packs = true;
-      for (let i = 0; i < values.length; i++) this.queue.push(seq + i, values[i], index + i);
+      const { values, from, count } = rangePayloads(message);
+      if (message[0] === RUN_NUMBERS) this.packs = true;
+      for (let i = 0; i < count; i++) this.queue.push(seq + i, values[from + i], index + i);
     } else {
       for (let i = 2; i < message.length; i++) this.queue.push(message[i]);
     }

@@ -22,6 +22,7 @@ import {
   RUN,
   RUN_NUMBERS,
   RUN_RANGE,
+  rangePayloads,
   START,
   START_FAILED,
   STARTED,
@@ -103,10 +104,8 @@ function observe(message: unknown[]): void {
       if (track) for (const seq of message[2] as number[]) track.outstanding.delete(seq);
       break;
     case RESULTS_RANGE:
-      if (track) for (let i = 3; i < message.length; i++) track.outstanding.delete((message[2] as number) + i - 3);
-      break;
-    case RESULTS_NUMBERS: // not sent over NATS today (its endpoint does not pack numbers); followed all the same
-      if (track) for (let i = 0; i < (message[3] as Float64Array).length; i++) track.outstanding.delete((message[2] as number) + i);
+    case RESULTS_NUMBERS: // (not sent over NATS today: its endpoint does not pack numbers)
+      if (track) for (let i = 0, { count } = rangePayloads(message); i < count; i++) track.outstanding.delete((message[2] as number) + i);
       break;
     default:
       return;
@@ -132,14 +131,10 @@ function inbound(message: unknown[]): void {
       if (track) for (let i = 2; i < message.length; i += 3) track.outstanding.add(message[i] as number);
       break;
     }
-    case RUN_RANGE: {
-      const track = leases.get(lease);
-      if (track) for (let i = 4; i < message.length; i++) track.outstanding.add((message[2] as number) + i - 4);
-      break;
-    }
+    case RUN_RANGE:
     case RUN_NUMBERS: {
       const track = leases.get(lease);
-      if (track) for (let i = 0; i < (message[4] as Float64Array).length; i++) track.outstanding.add((message[2] as number) + i);
+      if (track) for (let i = 0, { count } = rangePayloads(message); i < count; i++) track.outstanding.add((message[2] as number) + i);
       break;
     }
     case END: {

@@ -53,6 +53,7 @@ export {
   type Job,
   type LeaseSink,
   type WorkerLease,
+  type ValueRun,
 } from './schedulers/scheduler.js';
 
 // ---- Observability --------------------------------------------------------------------------

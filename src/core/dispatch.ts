@@ -26,7 +26,8 @@ export class Dispatcher {
   readonly slots: Slot[] = [];
   /** Ready slots with room for more jobs. */
   private readonly open: Slot[] = [];
-  readonly queue: WaitQueue;
+  /** Elements waiting; while the stage's run lane is open, its queue of values. */
+  queue: WaitQueue;
   inWork = 0;
   /** Elements a slot may hold queued behind its batch in work: the scheduler's prefetch (0 with a timeout). */
   private readonly prefetch: number;
@@ -122,6 +123,11 @@ export class Dispatcher {
     this.open.push(slot);
   }
 
+  /** Elements go to workers in batches (fixed or automatic). */
+  get batches(): boolean {
+    return typeof this.batch !== 'number' || this.batch > 1;
+  }
+
   batchLimit(): number {
     return typeof this.batch === 'number' ? this.batch : this.batch.size;
   }
@@ -189,6 +195,17 @@ export class Dispatcher {
           // A partial batch goes only to a worker with nothing to do; a busy one waits for a full one.
           if (n < batch && slot.busy > 0) break;
           if (this.canReclaim && slot.busy === 0) slot.progressAt = perfNow();
+          const lane = run.lane;
+          if (lane !== undefined && lane.active) {
+            if (!slot.lease.laneOpen) {
+              run.leaveLane(); // this lease needs its jobs one by one now (say, in isolation after a crash)
+              continue;
+            }
+            const values = lane.take(n, slot);
+            this.inWorkNow(slot, n);
+            slot.lease.runValues!(values);
+            continue;
+          }
           // Started (a monitor's clock read) before they count as in work: the time up to now was idle.
           if (n === 1) {
             this.sendOne(this.queue.shift()!, slot);

@@ -7,7 +7,7 @@
  * @module
  */
 import { Ring } from '../backpressure/ring.js';
-import { BufferOverflowError, StageError } from '../errors.js';
+import { BufferOverflowError, StageError, type ElementIndex } from '../errors.js';
 import { buffered, type Element } from './element.js';
 import { openInner, outputsOf } from '../shared/inner.js';
 import { State } from './element.js';
@@ -166,6 +166,7 @@ export class Emitter {
     try {
       do {
         this.again = false;
+        if (run.lane?.active) run.lane.emitReady();
         while (run.state <= State.Completing) {
           const el = ordered ? run.arrival!.peek() : this.queue.peek();
           if (!el || !this.emit(el)) break;
@@ -200,6 +201,30 @@ export class Emitter {
     el.emitted = 1;
     run.observer.next(value, el.elementIndex);
     if (run.subscribing && run.observer.closed) run.subscription.unsubscribe(); // downstream stopped inside next (take) during subscribe: so do we, at once
+  }
+
+  /**
+   * One output of the run lane goes downstream (its credit taken already), and its element leaves:
+   * {@link emitOne} and {@link leave} without an Element.
+   */
+  emitValue(value: unknown, index: ElementIndex): void {
+    const run = this.run;
+    run.held--;
+    this.owed++;
+    run.observer.next(value, index);
+    if (run.subscribing && run.observer.closed) run.subscription.unsubscribe();
+  }
+
+  /** An element of the run lane leaves with nothing to emit (filtered out, or `each`). */
+  passValue(): void {
+    this.run.held--;
+    this.owed++;
+  }
+
+  /** An element the run lane held, answered and not yet emitted, as the stage leaves the lane (unordered). */
+  adopt(el: Element): void {
+    el.queued = true;
+    this.queue.push(el);
   }
 
   /** Emits the element's outputs against downstream credit; true when all it has are out. */
@@ -285,6 +310,7 @@ export class Emitter {
   clear(): void {
     this.queue.clear();
     this.live.clear();
+    this.run.lane?.clear();
   }
 
   /** Elements that a failure of `el` may still show, before the stream fails: its outputs downstream has credit for now. */

@@ -83,8 +83,10 @@ export class Intake {
       case 'error':
         return run.fail(new BufferOverflowError(run.o.name, run.maxsize));
       case 'dropOldest':
+        run.leaveLane(); // a dropped element leaves as an Element, in its turn
         return run.drop(run.dispatcher.queue.dropOldest());
       case 'dropNewest':
+        run.leaveLane();
         return run.drop(run.dispatcher.queue.dropNewest());
     }
   }

@@ -10,7 +10,7 @@
 import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
 import { isParallelError, StageError, WorkerFunctionError, type ElementIndex } from '../errors.js';
 import { PullObservable, type IndexedObserver, type PullRequest, type CreditLine } from '../backpressure/credit.js';
-import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageMode } from '../schedulers/scheduler.js';
+import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageMode, type ValueRun } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
 import type { Work } from '../shared/task.js';
@@ -20,6 +20,7 @@ import { Ring } from '../backpressure/ring.js';
 import { Intake } from './intake.js';
 import { Dispatcher } from './dispatch.js';
 import { Emitter } from './emit.js';
+import { RunLane, type LaneRun } from './lane.js';
 
 /** What an operator hands the stage core. @internal */
 export interface StageConfig {
@@ -75,8 +76,10 @@ export class StageRun {
   readonly emitter: Emitter;
   /** Inside {@link settleMany}: dispatch and emission wait until the results are all in. */
   delivering = false;
+  /** Elements travel as runs of values while it is open (see lane.ts). */
+  lane: RunLane | undefined;
   /** The sync scheduler's fast lane may run here (see {@link runNow}). */
-  private readonly lane: boolean;
+  private readonly fastLane: boolean;
   private readonly scheduler: Scheduler;
   private readonly ownsScheduler: boolean;
   private nextSeq = 0;
@@ -119,8 +122,20 @@ export class StageRun {
     );
     // Not where an element needs its own state on the way (a timeout, a partition key, a monitor's
     // sample, flatMap's streamed outputs): those go through the queue and dispatch.
-    this.lane = this.dispatcher.serial && this.mode !== 'flat' && !o.partitionBy && o.timeout === undefined && !this.probe;
+    this.fastLane = this.dispatcher.serial && this.mode !== 'flat' && !o.partitionBy && o.timeout === undefined && !this.probe;
     this.dispatcher.openSlots(this.scheduler, (slot) => new SlotSink(this, slot));
+    // Nothing element-specific on the way (as for the sync lane, plus batches and leases that take runs).
+    if (
+      this.mode !== 'flat' &&
+      !o.partitionBy &&
+      o.timeout === undefined &&
+      !this.probe &&
+      this.dispatcher.batches &&
+      this.dispatcher.slots.every((slot) => slot.lease.runValues !== undefined)
+    ) {
+      this.lane = new RunLane(this);
+      this.dispatcher.queue = this.lane.queue;
+    }
     if (this.state === State.Running) this.intake.subscribe(source);
     this.subscribing = false;
   }
@@ -156,6 +171,14 @@ export class StageRun {
   onElement(value: unknown, index: ElementIndex | undefined): void {
     if (this.state !== State.Running) return;
     const seq = this.nextSeq++;
+    const lane = this.lane;
+    if (lane !== undefined && lane.active) {
+      lane.push(value, index ?? [seq]);
+      this.held++;
+      if (!this.delivering) this.dispatcher.dispatch();
+      if (this.intake.push && this.dispatcher.queue.length > this.maxsize) this.intake.overflow();
+      return;
+    }
     let key: unknown;
     if (this.o.partitionBy) {
       try {
@@ -168,7 +191,7 @@ export class StageRun {
     if (this.probe) el.at = this.probe.received(el.elementIndex);
     this.held++;
     this.arrival?.push(el);
-    if (this.lane && this.held === 1 && !this.delivering && !this.emitter.isFlushing && !this.dispatcher.dispatching && this.runNow(el)) return;
+    if (this.fastLane && this.held === 1 && !this.delivering && !this.emitter.isFlushing && !this.dispatcher.dispatching && this.runNow(el)) return;
     if (!this.delivering && this.dispatcher.sendNow(el)) return;
     this.dispatcher.queue.push(el);
     if (!this.delivering) this.dispatcher.dispatch();
@@ -208,6 +231,28 @@ export class StageRun {
     if (d.queue.length > 0) d.dispatch();
     this.endIdleSlots();
     return true;
+  }
+
+  /**
+   * Leaves the run lane for good (something element-specific is about to happen): every element it
+   * holds becomes an Element where it stands, and each lease takes the jobs of its runs as its own.
+   */
+  leaveLane(): void {
+    const lane = this.lane;
+    if (lane === undefined || !lane.active) return;
+    this.dispatcher.queue = lane.materialize((el) => this.emitter.adopt(el));
+    for (const slot of this.dispatcher.slots) slot.lease.leftLane?.();
+  }
+
+  /** Results of a run of the lane, from a lease. */
+  settleRun(slot: Slot, run: LaneRun, at: number, values: ArrayLike<unknown>, from: number, count: number): void {
+    if (run.slot !== slot || this.state > State.Completing || !this.lane?.active) return; // stale: torn down
+    this.lane.settle(run, at, values, from, count);
+    this.dispatcher.releasedFrom(slot, count);
+    if (this.delivering) return; // settleMany emits and dispatches once the message is read
+    this.emitter.flush();
+    this.dispatcher.dispatch();
+    this.endIdleSlots();
   }
 
   /** An element dropped by overflow: it leaves, in its turn, with nothing to emit. */
@@ -453,6 +498,14 @@ class SlotSink implements LeaseSink {
 
   settleMany(deliver: () => void): void {
     this.run.settleMany(deliver);
+  }
+
+  settleRun(run: ValueRun, at: number, values: ArrayLike<unknown>, from: number, count: number): void {
+    this.run.settleRun(this.slot, run as LaneRun, at, values, from, count);
+  }
+
+  leaveLane(): void {
+    this.run.leaveLane();
   }
 
   settleAll(jobs: readonly Job[], values: readonly unknown[]): void {

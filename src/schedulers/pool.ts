@@ -15,7 +15,7 @@
  */
 import type { StageStatus, WorkerInfo } from '../shared/context.js';
 import { isTaskRef, type Work } from '../shared/task.js';
-import { takeTransferList, type TransferListItem } from '../shared/transfer.js';
+import { markTransferList, takeTransferList, type TransferListItem } from '../shared/transfer.js';
 import { InvalidOptionError, TaskTimeoutError, UncloneableValueError, WorkerCrashedError } from '../errors.js';
 import { SlotPool } from './slot-pool.js';
 import {
@@ -55,7 +55,7 @@ import {
   type WireWork,
 } from '../worker/protocol.js';
 import { defaultPoolSize, type Endpoint, type ExitInfo, type Spawn } from './endpoints.js';
-import type { Job, LeaseSink, Scheduler, StageWork, WorkerLease } from './scheduler.js';
+import type { Job, LeaseSink, Scheduler, StageWork, ValueRun, WorkerLease } from './scheduler.js';
 import { loadError, selfContainedError, toWireWork } from './ship.js';
 import { JobTable } from './job-table.js';
 import { unrefTimer } from '../shared/timers.js';
@@ -448,6 +448,11 @@ class RemoteLease implements WorkerLease {
   private broken: { error: unknown } | undefined;
   /** Jobs given by the stage and not settled, in the order given. */
   private readonly pending = new JobTable<Job>();
+  /** Runs from the stage's run lane not all answered, in the order given; `runsLeft[i]`: positions of `runs[i]` not answered. */
+  private runs: ValueRun[] = [];
+  private runsLeft: number[] = [];
+  /** Of `runs`, those not sent yet: they go at the end of the turn, together. */
+  private runsOutbox: ValueRun[] | undefined;
   /** Jobs in `pending` not sent to the current worker (isolation holds them back), in order. */
   private held: Job[] = [];
   /** Jobs that were in work when a worker died and nobody could be blamed: re-sent one at a time. */
@@ -588,6 +593,142 @@ class RemoteLease implements WorkerLease {
     }
   }
 
+  // ---- the stage's run lane (see src/core/lane.ts) -------------------------------------------
+
+  get laneOpen(): boolean {
+    return this.attached && this.started && !this.done && this.endStatus === undefined && !this.broken && !this.handle!.isolating;
+  }
+
+  runValues(run: ValueRun): void {
+    this.runs.push(run);
+    this.runsLeft.push(run.n);
+    if (this.runsOutbox) this.runsOutbox.push(run);
+    else {
+      this.runsOutbox = [run];
+      queueMicrotask(this.flushRuns);
+    }
+  }
+
+  private readonly flushRuns = (): void => {
+    const runs = this.runsOutbox;
+    this.runsOutbox = undefined;
+    if (!runs || !this.attached) return;
+    for (let i = 0; i < runs.length; ) {
+      // Runs that follow each other (a batch and its prefetch) go in one message.
+      let j = i + 1;
+      while (j < runs.length && follows(runs[j - 1], runs[j])) j++;
+      if (!this.sendRuns(runs, i, j)) {
+        this.runsOutbox = runs.slice(i); // not sent: the stage is leaving the lane, and these become jobs to send
+        this.sink.leaveLane!();
+        return;
+      }
+      i = j;
+    }
+  };
+
+  /** `runs[i … j - 1]` in one RUN message; false, with nothing sent, when a value cannot be cloned. */
+  private sendRuns(runs: readonly ValueRun[], i: number, j: number): boolean {
+    const first = runs[i];
+    let total = 0;
+    for (let k = i; k < j; k++) total += runs[k].n;
+    if (first.contiguous && total >= MIN_PACKED && this.handle!.packsNumbers) {
+      const numbers = new Float64Array(total);
+      let at = 0;
+      for (let k = i; k < j && at >= 0; k++) {
+        const values = runs[k].values;
+        for (let p = 0; p < values.length; p++) {
+          const value = values[p];
+          if (typeof value !== 'number') {
+            at = -1;
+            break;
+          }
+          numbers[at++] = value;
+        }
+      }
+      if (at === total) {
+        this.handle!.post([RUN_NUMBERS, this.id, first.seq0, first.indexes[0][0], numbers]); // copied, as in send()
+        return true;
+      }
+    }
+    const message: unknown[] = first.contiguous ? [RUN_RANGE, this.id, first.seq0, first.indexes[0][0]] : [RUN, this.id];
+    let transfers: Array<[unknown, TransferListItem[]]> | undefined;
+    for (let k = i; k < j; k++) {
+      const { values, indexes, seq0 } = runs[k];
+      for (let p = 0; p < values.length; p++) {
+        const value = values[p];
+        if (first.contiguous) message.push(value);
+        else message.push(seq0 + p, value, indexes[p].length === 1 ? indexes[p][0] : indexes[p]);
+        const list = takeTransferList(value);
+        if (list) (transfers ??= []).push([value, list]);
+      }
+    }
+    try {
+      this.handle!.post(message, transfers?.flatMap(([, list]) => list));
+      return true;
+    } catch {
+      // Something cannot be cloned, and nothing was sent: as jobs, each is tried alone (send()).
+      if (transfers) for (const [value, list] of transfers) markTransferList(value, list);
+      return false;
+    }
+  }
+
+  /** Results for seqs `first …`: `values[from …]`, to the runs they belong to. */
+  private settleRuns(first: number, values: ArrayLike<unknown>, from: number, count: number): void {
+    let seq = first;
+    let at = from;
+    let left = count;
+    while (left > 0 && this.runs.length > 0) {
+      let k = 0;
+      while (k < this.runs.length && (seq < this.runs[k].seq0 || seq >= this.runs[k].seq0 + this.runs[k].n)) k++;
+      if (k === this.runs.length) {
+        seq++; // not a run of this lease's (nothing else answers here while the lane is open)
+        at++;
+        left--;
+        continue;
+      }
+      const run = this.runs[k];
+      const pos = seq - run.seq0;
+      const take = Math.min(left, run.n - pos);
+      if ((this.runsLeft[k] -= take) === 0) {
+        this.runs.splice(k, 1);
+        this.runsLeft.splice(k, 1);
+      }
+      this.sink.settleRun!(run, pos, values, at, take);
+      seq += take;
+      at += take;
+      left -= take;
+    }
+  }
+
+  /** Something element-specific is to be done with this lease's runs: the stage leaves its lane. */
+  private leaveLane(): void {
+    if (this.runs.length > 0) this.sink.leaveLane!();
+  }
+
+  leftLane(): void {
+    const runs = this.runs;
+    const unsent = this.runsOutbox;
+    this.runs = [];
+    this.runsLeft = [];
+    this.runsOutbox = undefined;
+    let outbox: Job[] | undefined;
+    for (const run of runs) {
+      if (!run.jobs) continue;
+      const send = unsent?.includes(run) === true;
+      for (const job of run.jobs) {
+        if (!job) continue;
+        this.pending.add(job);
+        if (send) (outbox ??= []).push(job);
+      }
+    }
+    if (!outbox) return;
+    if (this.outbox) for (const job of outbox) this.outbox.push(job);
+    else {
+      this.outbox = outbox;
+      queueMicrotask(this.flushOutbox);
+    }
+  }
+
   private outbox: Job[] | undefined;
   /** A job may have left `pending` (cancelled, ended, reclaimed) while the outbox waited: check each before sending. */
   private outboxStale = false;
@@ -690,6 +831,7 @@ class RemoteLease implements WorkerLease {
    * was in work (a lease runs one at a time); else every job sent to it and unsettled.
    */
   candidates(): number[] {
+    this.leaveLane();
     const list: number[] = [];
     if (!this.attached) return list;
     if (!this.started) list.push(ON_START);
@@ -713,6 +855,22 @@ class RemoteLease implements WorkerLease {
   private settle(message: unknown[]): void {
     const handle = this.handle;
     this.awaiting = undefined; // each message says which call is in work, if one is
+    if (this.runs.length > 0) {
+      if (message[0] === RESULTS_RANGE || message[0] === RESULTS_NUMBERS) {
+        const { values, from, count } = rangePayloads(message);
+        return this.settleRuns(message[2] as number, values, from, count);
+      }
+      let plain = true;
+      for (let i = 3; i < message.length && plain; i += 3) plain = message[i] === R_OK || message[i] === R_RUNNING;
+      if (plain) {
+        for (let i = 2; i < message.length; i += 3) {
+          if (message[i + 1] === R_RUNNING) this.awaiting = message[i] as number;
+          else this.settleRuns(message[i] as number, message, i + 2, 1);
+        }
+        return;
+      }
+      this.leaveLane(); // a failure: its element needs its own state; the results below settle jobs
+    }
     if (message[0] === RESULTS_RANGE || message[0] === RESULTS_NUMBERS) {
       const first = message[2] as number;
       const { values: payloads, from, count } = rangePayloads(message);
@@ -799,6 +957,7 @@ class RemoteLease implements WorkerLease {
   }
 
   cancel(seq: number, reason: unknown): void {
+    this.leaveLane();
     const job = this.pending.get(seq);
     if (!job) return;
     this.pending.delete(seq);
@@ -834,6 +993,7 @@ class RemoteLease implements WorkerLease {
   }
 
   reclaim(count: number): void {
+    this.leaveLane();
     // Held here (not sent yet, or held back in isolation; never a suspect): given back at once.
     const back: Job[] = [];
     if (this.outbox) {
@@ -899,6 +1059,9 @@ class RemoteLease implements WorkerLease {
     });
     this.endStatus = status;
     this.pending.clear(); // their results are no longer wanted
+    this.runs = [];
+    this.runsLeft = [];
+    this.runsOutbox = undefined;
     this.held = [];
     this.suspects = undefined;
     this.partial = undefined;
@@ -916,6 +1079,7 @@ class RemoteLease implements WorkerLease {
 
   /** The pool is closing under a stage still using this lease: its jobs fail, then it ends. */
   closeByPool(status: StageStatus): Promise<void> {
+    this.leaveLane();
     const jobs = this.ending ? [] : this.pending.values();
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this fails too
     const error = new WorkerCrashedError({ workerId: this.lastWorkerId, reason: 'was closed: scheduler.close() ended its lease' });
@@ -977,6 +1141,7 @@ class RemoteLease implements WorkerLease {
 
   /** The lease can run nothing more: fail what it holds and what it is given later. */
   private break(error: unknown): void {
+    this.leaveLane();
     this.broken = { error };
     this.answerReclaim();
     const jobs = this.pending.values();
@@ -1004,6 +1169,7 @@ class RemoteLease implements WorkerLease {
    * again, a few times), or ending (ended again there, so that its onEnd runs).
    */
   workerDied(crash: WorkerCrashedError, blame: Blame): boolean {
+    this.leaveLane(); // before it forgets what was sent: the runs' jobs are then sent again like any others
     const wasStarted = this.started;
     const wasAttached = this.attached;
     this.handle = undefined;
@@ -1096,6 +1262,11 @@ function isRange(jobs: readonly Job[]): boolean {
     if (job.seq !== seq + i || job.elementIndex.length !== 1 || job.elementIndex[0] !== index + i) return false;
   }
   return true;
+}
+
+/** `b` comes right after `a`, in seqs and one-level indexes: they can go as one range. */
+function follows(a: ValueRun, b: ValueRun): boolean {
+  return a.contiguous && b.contiguous && b.seq0 === a.seq0 + a.n && b.indexes[0][0] === a.indexes[a.n - 1][0] + 1;
 }
 
 function forJob(error: unknown, job: Job): unknown {

@@ -44,6 +44,25 @@ export interface Job {
  * How a worker reports back to the stage. Each job given to `run` is settled exactly once, by
  * `resolve` or `reject`, and never synchronously inside `run` (the sync scheduler excepted).
  */
+/**
+ * A run of consecutive elements that travel as one record (a stage's run lane, see src/core/lane.ts):
+ * `n` values with seqs `seq0 … seq0 + n - 1`, given to a lease whose `runValues` takes it, and
+ * answered by `LeaseSink.settleRun`. No per-element state exists for them on either side until
+ * something element-specific happens (a failure, a crash, work given back): then the stage leaves
+ * its lane, making a {@link Job} for each element of the run still in work (`jobs`), and the lease
+ * holds those as if they had come through `run` (`WorkerLease.leftLane`).
+ */
+export interface ValueRun {
+  readonly seq0: number;
+  readonly n: number;
+  readonly values: readonly unknown[];
+  readonly indexes: readonly ElementIndex[];
+  /** Every index is one level and one more than the one before: the run can go as a range. */
+  readonly contiguous: boolean;
+  /** Set as the stage leaves its lane: each position's job while in work, undefined once answered. */
+  jobs: (Job | undefined)[] | undefined;
+}
+
 export interface LeaseSink {
   /**
    * The job finished. `value` is `fn`'s result: the mapped value (map), the verdict (filter),
@@ -109,6 +128,17 @@ export interface LeaseSink {
    * per element).
    */
   settleAll?(jobs: readonly Job[], values: readonly unknown[]): void;
+  /**
+   * Results of `count` positions of a run given to `runValues`, from position `at`:
+   * `values[from … from + count - 1]`, all `fn`'s results (a failure is never reported this way:
+   * the lease calls {@link leaveLane} first and settles the job).
+   */
+  settleRun?(run: ValueRun, at: number, values: ArrayLike<unknown>, from: number, count: number): void;
+  /**
+   * The lease must act on one element of a run (a failure, a crash, work given back): the stage
+   * leaves its lane for good, on every lease (each hears `WorkerLease.leftLane` before this returns).
+   */
+  leaveLane?(): void;
 }
 
 /**
@@ -168,6 +198,15 @@ export interface WorkerLease {
    * so that an idle worker can run them: answered by `LeaseSink.reclaimed` (possibly with none).
    */
   reclaim?(count: number): void;
+  /**
+   * True while the lease may take runs (`runValues`): its worker is started and nothing of its
+   * own needs per-job state (no isolation after a crash, not ending or broken).
+   */
+  readonly laneOpen?: boolean;
+  /** Optional: runs a {@link ValueRun}, answered through `LeaseSink.settleRun`. */
+  runValues?(run: ValueRun): void;
+  /** The stage left its lane: the jobs of every run given (`run.jobs`) are the lease's own now, as if given to `run`. */
+  leftLane?(): void;
   /**
    * Ends the worker subscription: aborts `ctx.signal` of every job still in work (their results
    * are no longer wanted and must not reach the sink), runs `onEnd` with `status`, and gives the

@@ -46,6 +46,11 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return value;
 }
 
+/** Marks `value` again with a list taken from it for a send that failed. @internal */
+export function markTransferList(value: unknown, list: TransferListItem[]): void {
+  registry.set(value as object, list);
+}
+
 /** The transfer list a value was marked with, forgotten once taken. @internal */
 export function takeTransferList(value: unknown): TransferListItem[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

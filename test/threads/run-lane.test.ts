@@ -1,0 +1,205 @@
+// The run lane on real workers (threads and processes, fixed and automatic batches, in order and
+// not): runs of values go to workers with no per-element state, and whatever element-specific
+// happens inside a run (a throw, a worker that exits, a value that cannot be cloned, an index that
+// breaks the range, downstream that stops, the scheduler closing, an overflow that drops) is acted
+// on for that element alone, with every other element out once. test/unit/run-lane.test.ts drives
+// the same with a scripted scheduler, at every moment.
+import { describe, expect, it } from 'vitest';
+import { from, lastValueFrom, Subject, take, toArray } from 'rxjs';
+import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, WorkerCrashedError, type Scheduler } from 'rxjs-parallel';
+
+const kinds = [
+  { kind: 'thread', make: (workers = 2) => threadScheduler({ workers }) },
+  { kind: 'process', make: (workers = 2) => processScheduler({ workers }) },
+] as const;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const cases = [
+  { batchSize: 'auto' as const, ordered: true },
+  { batchSize: 'auto' as const, ordered: false },
+  { batchSize: 64, ordered: true },
+  { batchSize: 64, ordered: false },
+];
+const sorted = (xs: unknown[]) => [...xs].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1));
+
+describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
+  it.each(cases)('a throw inside a run fails that element alone (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    // The first element, one in the middle, the last: each shipped function is self-contained.
+    const throwing = [
+      { bad: 0, fn: (x: number) => (x === 0 ? Promise.reject(new Error('bad 0')) : x * 2) },
+      {
+        bad: 500,
+        fn: (x: number) => {
+          if (x === 500) throw new Error('bad 500');
+          return x * 2;
+        },
+      },
+      {
+        bad: 1999,
+        fn: (x: number) => {
+          if (x === 1999) throw new Error('bad 1999');
+          return x * 2;
+        },
+      },
+    ];
+    try {
+      for (const { bad, fn } of throwing) {
+        const out = await lastValueFrom(
+          fromIterable(range(2000)).pipe(
+            mapParallel(fn, { scheduler, batchSize, ordered, onError: (error, x) => `failed ${x}: ${(error as Error).message}` }),
+            toArray(),
+          ),
+        );
+        const expected = range(2000).map((x) => (x === bad ? `failed ${x}: bad ${x}` : x * 2));
+        expect(ordered ? out : sorted(out)).toEqual(ordered ? expected : sorted(expected));
+      }
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it.each(cases)('a worker that exits inside a run fails only the element it was running (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    try {
+      const out = await lastValueFrom(
+        fromIterable(range(3000)).pipe(
+          mapParallel(
+            (x: number) => {
+              if (x === 1234) process.exit(3);
+              return x + 1;
+            },
+            { scheduler, batchSize, ordered, onError: (error, x) => `${(error as Error).name} ${x}` },
+          ),
+          toArray(),
+        ),
+      );
+      const expected = range(3000).map((x) => (x === 1234 ? 'WorkerCrashedError 1234' : x + 1));
+      expect(ordered ? out : sorted(out)).toEqual(ordered ? expected : sorted(expected));
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it.each(cases)('a value that cannot be cloned fails alone, the rest of its run goes on (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    try {
+      const values: unknown[] = range(500).map((i) => (i === 250 ? { i, f: () => i } : i));
+      const out = await lastValueFrom(
+        fromIterable(values).pipe(
+          mapParallel((x: unknown) => x, { scheduler, batchSize, ordered, onError: (error) => (error as Error).name }),
+          toArray(),
+        ),
+      );
+      const expected = values.map((v) => (typeof v === 'number' ? v : 'UncloneableValueError'));
+      expect(ordered ? out : sorted(out)).toEqual(ordered ? expected : sorted(expected));
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it.each(cases)('indexes that do not follow each other (after an unordered filter) stay each element’s own (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    try {
+      const out = await lastValueFrom(
+        fromIterable(range(1000)).pipe(
+          filterParallel(async (x: number) => x % 3 !== 0, { workers: 3 }),
+          mapParallel(
+            (x: number, ctx) => {
+              if (x === 500) throw new Error('five hundred');
+              return [x, ctx.elementIndex];
+            },
+            { scheduler, batchSize, ordered, onError: (_error, _x, { elementIndex }) => ['failed', elementIndex] },
+          ),
+          toArray(),
+        ),
+      );
+      const byIndex = out.map(([x, index]) => [x, index]);
+      for (const [x, index] of byIndex) if (x !== 'failed') expect(index).toEqual([x]);
+      expect(byIndex.filter(([x]) => x === 'failed')).toEqual([['failed', [500]]]);
+      expect(sorted(byIndex.filter(([x]) => x !== 'failed').map(([x]) => x))).toEqual(range(1000).filter((x) => x % 3 !== 0 && x !== 500));
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it.each(cases)('filter and each: a throw inside a run fails that element alone (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    try {
+      const verdict = (x: number) => {
+        if (x === 777) throw new Error('bad 777');
+        return x % 3 !== 0;
+      };
+      const kept = await lastValueFrom(
+        fromIterable(range(2000)).pipe(filterParallel(verdict, { scheduler, batchSize, ordered, onError: (_e, x) => x === 777 }), toArray()),
+      );
+      const expected = range(2000).filter((x) => x % 3 !== 0 || x === 777);
+      expect(ordered ? kept : sorted(kept)).toEqual(expected);
+      const failed: unknown[] = [];
+      await run(
+        fromIterable(range(2000)).pipe(
+          eachParallel(
+            (x: number) => {
+              if (x === 1500) process.exit(4);
+            },
+            { scheduler, batchSize, onError: (error, x) => void failed.push([(error as Error).name, x]) },
+          ),
+        ),
+      );
+      expect(failed).toEqual([['WorkerCrashedError', 1500]]);
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it('stops when downstream does, and leaves nothing running', async () => {
+    const scheduler: Scheduler = make();
+    const out = await lastValueFrom(fromIterable(range(200_000)).pipe(mapParallel((x: number) => x, { scheduler, batchSize: 'auto', ordered: true }), take(5000), toArray()));
+    expect(out).toEqual(range(5000));
+    await expect(scheduler.close()).resolves.toBeUndefined();
+  });
+
+  it('fails the stage when the scheduler closes under runs in work', async () => {
+    const scheduler: Scheduler = make();
+    let seen = 0;
+    const error = await new Promise<unknown>((resolve) =>
+      fromIterable(range(1_000_000))
+        .pipe(mapParallel((x: number) => x, { scheduler, batchSize: 'auto' }))
+        .subscribe({
+          next: () => {
+            if (++seen === 1000) void scheduler.close();
+          },
+          error: resolve,
+          complete: () => resolve('complete'),
+        }),
+    );
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as Error).message).toMatch(/closed/);
+  });
+
+  it.each(['dropNewest', 'dropOldest'] as const)('an overflow that drops (%s) from a push source: what is kept comes out once', async (overflow) => {
+    const scheduler: Scheduler = make(1);
+    try {
+      const subject = new Subject<number>();
+      const out = lastValueFrom(subject.pipe(mapParallel((x: number) => x, { scheduler, batchSize: 'auto', maxsize: 4, overflow }), toArray()));
+      for (const x of range(5000)) subject.next(x);
+      subject.complete();
+      const got = await out;
+      expect(new Set(got).size).toBe(got.length);
+      expect(got.every((x) => x >= 0 && x < 5000)).toBe(true);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(5000); // some were dropped: 5000 pushed at once into a bound of a few
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  it('runs from a push source (rxjs from) come out as from a pull source', async () => {
+    const scheduler: Scheduler = make();
+    try {
+      const out = await lastValueFrom(from(range(3000)).pipe(mapParallel((x: number) => -x, { scheduler, batchSize: 'auto', ordered: true }), toArray()));
+      expect(out).toEqual(range(3000).map((x) => -x));
+    } finally {
+      await scheduler.close();
+    }
+  });
+});

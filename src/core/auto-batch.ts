@@ -18,4 +18,4 @@ export const GROW_BELOW_MS = 2;
 /** A batch slower than this halves. */
 export const SHRINK_ABOVE_MS = 20;
 /** The largest automatic batch. */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 1024;

@@ -134,7 +134,7 @@ export class Dispatcher {
 
   /**
    * A batch in work and, behind it, `prefetch` elements rounded up to whole batches: 4 batches of 1
-   * by default, or one batch of 256. One queued batch is all a large batch needs to hide the round
+   * by default, or one batch of 1024. One queued batch is all a large batch needs to hide the round
    * trip, and more would only hold more elements in flight (and in the garbage collector's way).
    */
   private capacityFor(batch: number): number {

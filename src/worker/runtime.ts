@@ -160,6 +160,10 @@ type Fn = (...args: any[]) => unknown;
  * an end while the worker works through short calls.
  */
 const YIELD_AFTER_MS = 10;
+/** Calls that took less than this (ms) since the last clock read, together, are short: read it half as often. */
+const SHORT_CALLS_MS = 0.5;
+/** At most this many calls between two clock reads: a long call after short ones delays a yield by at most this many calls less one. */
+const MAX_CLOCK_EVERY = 4;
 
 /** After the messages that are waiting: `setImmediate` in Node, a 0 ms timer in a browser worker. */
 const macrotask: (fn: () => void) => void =
@@ -205,6 +209,10 @@ class LeaseRun {
   /** Transfer lists by seq, for the one-by-one resend after a failed batch. */
   private transferBySeq: Map<number, TransferListItem[]> | undefined;
   private pumping = false;
+  /** Calls between two reads of the clock in `pump` (1 while calls are long), calls left until the next, and when it was last read. */
+  private clockEvery = 1;
+  private untilClock = 1;
+  private clockAt = 0;
   /** It was sent RUN_NUMBERS: its transport carries typed arrays, so results that are all numbers go as RESULTS_NUMBERS. */
   private packs = false;
   /** A pump gave way to the event loop (after a long synchronous call) and will go on. */
@@ -346,7 +354,14 @@ class LeaseRun {
         else this.finish(ctx, true, result);
         // Long synchronous calls back to back: give way to the event loop between them, so that
         // the pool's messages get in (an idle worker taking queued jobs back, an end, a cancel).
-        if (this.head < this.queue.length && performance.now() - since > YIELD_AFTER_MS) {
+        // The clock is read after every call while calls are long, and after every few while they
+        // are short: a clock read costs as much as a trivial call and what goes with it.
+        if (this.head < this.queue.length && --this.untilClock <= 0) {
+          const now = performance.now();
+          this.clockEvery = now - this.clockAt < SHORT_CALLS_MS ? Math.min(this.clockEvery * 2, MAX_CLOCK_EVERY) : 1;
+          this.untilClock = this.clockEvery;
+          this.clockAt = now;
+          if (now - since <= YIELD_AFTER_MS) continue;
           this.resumeQueued = true;
           macrotask(() => {
             this.resumeQueued = false;

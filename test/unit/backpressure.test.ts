@@ -113,7 +113,7 @@ describe('credits: a pull source is read only on demand', () => {
   it("with batchSize 'auto', never reads beyond the bound for the largest batch, however often the batch grows and shrinks", async () => {
     const workers = 2;
     const maxsize = 4;
-    const bound = workers * 256 * 2 + maxsize; // MAX_BATCH 256, one batch queued behind it
+    const bound = workers * 1024 * 2 + maxsize; // MAX_BATCH 1024, one batch queued behind it
     const sometimesSlow = task<{ i: number; slow: boolean; ms: number }, number>(new URL('../fixtures/workers.mjs', import.meta.url), 'sometimesSlow');
     let emitted = 0;
     const { state, source } = counted(12 * 700, () => emitted + bound);

@@ -197,7 +197,7 @@ export class Dispatcher {
           if (this.canReclaim && slot.busy === 0) slot.progressAt = perfNow();
           const lane = run.lane;
           if (lane !== undefined && lane.active) {
-            if (!slot.lease.laneOpen) {
+            if (slot.lease.laneOpen === false) {
               run.leaveLane(); // this lease needs its jobs one by one now (say, in isolation after a crash)
               continue;
             }

@@ -993,7 +993,10 @@ class RemoteLease implements WorkerLease {
   }
 
   reclaim(count: number): void {
-    this.leaveLane();
+    // Runs not sent yet are given back from here, as jobs; runs sent are asked of the worker, and the
+    // stage leaves its lane only if the worker gives some back (onReclaimed): an empty answer is
+    // nothing element-specific.
+    if (this.runsOutbox || !this.attached || this.reclaiming || this.handle!.isolating) this.leaveLane();
     // Held here (not sent yet, or held back in isolation; never a suspect): given back at once.
     const back: Job[] = [];
     if (this.outbox) {
@@ -1038,6 +1041,7 @@ class RemoteLease implements WorkerLease {
 
   onReclaimed(seqs: number[]): void {
     this.reclaiming = false;
+    if (seqs.length > 0) this.leaveLane(); // the runs' jobs are this lease's now: those given back leave it below
     const back: Job[] = [];
     for (const seq of seqs) {
       const job = this.pending.get(seq);

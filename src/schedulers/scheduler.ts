@@ -199,8 +199,9 @@ export interface WorkerLease {
    */
   reclaim?(count: number): void;
   /**
-   * True while the lease may take runs (`runValues`): its worker is started and nothing of its
-   * own needs per-job state (no isolation after a crash, not ending or broken).
+   * False while the lease cannot take runs (`runValues`) now: its worker is not started, or
+   * something of its own needs per-job state (isolation after a crash, ending, broken). The stage
+   * then leaves its lane and gives it jobs. Absent: always open.
    */
   readonly laneOpen?: boolean;
   /** Optional: runs a {@link ValueRun}, answered through `LeaseSink.settleRun`. */

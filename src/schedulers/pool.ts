@@ -993,10 +993,11 @@ class RemoteLease implements WorkerLease {
   }
 
   reclaim(count: number): void {
-    // Runs not sent yet are given back from here, as jobs; runs sent are asked of the worker, and the
-    // stage leaves its lane only if the worker gives some back (onReclaimed): an empty answer is
-    // nothing element-specific.
-    if (this.runsOutbox || !this.attached || this.reclaiming || this.handle!.isolating) this.leaveLane();
+    // The stage's runs are asked of the worker (those not sent yet go first), and the stage leaves
+    // its lane only if the worker gives some back (onReclaimed): an empty answer is nothing
+    // element-specific. (A lease with runs is attached, and not isolating: see laneOpen.)
+    if (!this.attached || this.handle!.isolating) this.leaveLane();
+    else if (this.runsOutbox) this.flushRuns();
     // Held here (not sent yet, or held back in isolation; never a suspect): given back at once.
     const back: Job[] = [];
     if (this.outbox) {

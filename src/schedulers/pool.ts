@@ -611,8 +611,14 @@ class RemoteLease implements WorkerLease {
 
   private readonly flushRuns = (): void => {
     const runs = this.runsOutbox;
+    if (!runs) return;
+    if (!this.attached) {
+      // Its worker went between the hand-off and now (workerDied leaves the lane first, so this is
+      // a guard): the runs become jobs, which go to the next worker with the rest of `pending`.
+      this.sink.leaveLane!();
+      return;
+    }
     this.runsOutbox = undefined;
-    if (!runs || !this.attached) return;
     for (let i = 0; i < runs.length; ) {
       // Runs that follow each other (a batch and its prefetch) go in one message.
       let j = i + 1;

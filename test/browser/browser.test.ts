@@ -120,6 +120,8 @@ describe.skipIf(skipBrowser)('browser: a Vite 7 app in headless Chromium', () =>
     for (const realm of workerRealms) expect(realm).toMatch(/^worker-/);
     expect(workerRealms.size).toBeGreaterThanOrEqual(1);
     expect(workerRealms.size).toBeLessThanOrEqual(2); // threadScheduler({ workers: 2 })
+    // Batched: every element once, in order, the one that threw replaced by onError.
+    expect(results.batched).toEqual(Array.from({ length: 300 }, (_, i) => (i + 1 === 3 ? -1 : i + 1)));
     // The same refs on the task scheduler: computed in the page, after expose() there.
     expect(results.tasks.map(({ realm, ...rest }) => rest)).toEqual(
       values.map((value) => ({ value, square: value * value, inWorker: false })),

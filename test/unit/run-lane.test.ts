@@ -6,18 +6,8 @@
 // comes out once (ordered: in order), failures go through retries and onError, and the stage ends.
 import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, take, toArray } from 'rxjs';
+import { random as rng } from '../support/util.js';
 import { eachParallel, filterParallel, fromIterable, mapParallel, type Job, type LeaseSink, type Scheduler, type StageWork, type ValueRun, type WorkerInfo, type WorkerLease } from 'rxjs-parallel';
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Script {
   readonly random: () => number;

@@ -8,6 +8,8 @@ import { connect, score, type Scored } from './score.js';
 /** What the page writes into `<pre id="out">`, as JSON. */
 export interface Results {
   threads: Scored[];
+  /** A batched stage (`batchSize: 'auto'`, runs of values to the Web Workers) with one element that throws. */
+  batched: number[];
   tasks: Scored[];
   underCsp: { emitted?: number; isWorkerFunctionError?: boolean; causeName?: string };
   failure: { isStageError: boolean; causeName?: string; causeMessage?: string; elementIndex?: readonly number[] };
@@ -26,6 +28,14 @@ async function main(): Promise<Results> {
     const threads = await lastValueFrom(
       range(1, 8).pipe(
         mapParallel(task<number, Scored>('score'), { scheduler: pool, workers: 2, ordered: true, onStart: task('connect') }),
+        toArray(),
+      ),
+    );
+
+    // Batches go to the Web Workers as runs of values; the element that throws leaves them as itself.
+    const batched = await lastValueFrom(
+      range(1, 300).pipe(
+        mapParallel(task<number, number>('scoreOrFail'), { scheduler: pool, workers: 2, ordered: true, batchSize: 'auto', onError: () => -1 }),
         toArray(),
       ),
     );
@@ -61,7 +71,7 @@ async function main(): Promise<Results> {
         toArray(),
       ),
     );
-    return { threads, tasks, failure, underCsp };
+    return { threads, batched, tasks, failure, underCsp };
   } finally {
     await pool.close();
   }

@@ -169,6 +169,8 @@ class SlotEndpoint implements Endpoint {
   private beat: ReturnType<typeof setInterval> | undefined;
   private idle: ReturnType<typeof setTimeout> | undefined;
   private readonly heartbeat: number;
+  /** v8.serialize carries a Float64Array as its bytes: a batch of numbers goes as one (RUN_NUMBERS). */
+  readonly packsNumbers = true;
 
   constructor(
     private readonly producer: NatsProducer,

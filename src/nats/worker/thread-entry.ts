@@ -104,7 +104,7 @@ function observe(message: unknown[]): void {
       if (track) for (const seq of message[2] as number[]) track.outstanding.delete(seq);
       break;
     case RESULTS_RANGE:
-    case RESULTS_NUMBERS: // (not sent over NATS today: its endpoint does not pack numbers)
+    case RESULTS_NUMBERS:
       if (track) for (let i = 0, { count } = rangePayloads(message); i < count; i++) track.outstanding.delete((message[2] as number) + i);
       break;
     default:

@@ -1,15 +1,15 @@
 import { Observable, Subscriber, Subscription, type Operator, type TeardownLogic } from 'rxjs';
-import type { ElementIndex } from '../errors.js';
 import {
   CreditLine,
   isPullSource,
   kPull,
   type IndexedObserver,
+  type IndexLike,
   type PullRequest,
   type PullSubscribe,
 } from '../shared/pull-protocol.js';
 
-export { CreditLine, type IndexedObserver, type PullRequest, type PullSubscribe } from '../shared/pull-protocol.js';
+export { CreditLine, toElementIndex, type IndexedObserver, type IndexLike, type PullRequest, type PullSubscribe } from '../shared/pull-protocol.js';
 
 /**
  * An ordinary Observable that also speaks the demand protocol. A plain `subscribe` gets unbounded
@@ -42,7 +42,7 @@ export class PullObservable<T> extends Observable<T> {
   protected _subscribe(subscriber: Subscriber<T>): TeardownLogic {
     const claim = claimRequest(this);
     if (claim) return this[kPull](claim.observer(subscriber), claim.request);
-    return this[kPull](plainObserver(subscriber), { line: new CreditLine(Infinity), ordered: false });
+    return this[kPull](plainObserver(subscriber), { line: new CreditLine(Infinity), ordered: false, numberIndex: true }); // it drops indexes
   }
 
   override lift<R>(operator?: Operator<T, R>): Observable<R> {
@@ -158,7 +158,7 @@ function subscribeThrough<T, R>(
 class Hop<T, R> {
   delivering = 0;
   private emitted = 0;
-  private index: ElementIndex | undefined = undefined;
+  private index: IndexLike | undefined = undefined;
   private broken = false;
 
   constructor(
@@ -173,7 +173,7 @@ class Hop<T, R> {
   }
 
   /** A value from upstream, handed to the operator: what it emits meanwhile is this value's. */
-  deliver(subscriber: Subscriber<T>, value: T, index: ElementIndex | undefined): void {
+  deliver(subscriber: Subscriber<T>, value: T, index: IndexLike | undefined): void {
     const outerIndex = this.index; // a value delivered while another is (re-entrant producers)
     const outerEmitted = this.emitted;
     this.index = index;
@@ -230,7 +230,7 @@ class HopObserver<T, R> implements IndexedObserver<T> {
   get closed(): boolean {
     return this.subscriber.closed || this.hop.consumer.closed;
   }
-  next(value: T, index: ElementIndex | undefined): void {
+  next(value: T, index: IndexLike | undefined): void {
     this.hop.deliver(this.subscriber, value, index);
   }
   // What an operator emits while it handles the upstream's error is not the upstream's: a

@@ -25,7 +25,7 @@ export function fromIterable<T>(iterable: Iterable<T> | AsyncIterable<T>): Obser
     throw new InvalidOptionError('iterable', 'an Iterable or an AsyncIterable', iterable);
   }
   return new PullObservable<T>(
-    (observer, { line }) => {
+    (observer, { line, numberIndex }) => {
       let iterator: Iterator<T> | AsyncIterator<T>;
       try {
         iterator = isAsync ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]() : (iterable as Iterable<T>)[Symbol.iterator]();
@@ -33,13 +33,15 @@ export function fromIterable<T>(iterable: Iterable<T> | AsyncIterable<T>): Obser
         observer.error(error);
         return Subscription.EMPTY;
       }
-      return isAsync ? pullAsync(iterator as AsyncIterator<T>, observer, line) : pullSync(iterator as Iterator<T>, observer, line);
+      const numbers = numberIndex === true;
+      return isAsync ? pullAsync(iterator as AsyncIterator<T>, observer, line, numbers) : pullSync(iterator as Iterator<T>, observer, line, numbers);
     },
     'fromIterable',
   );
 }
 
-function pullSync<T>(iterator: Iterator<T>, observer: IndexedObserver<T>, line: CreditLine): Subscription {
+/** `numbers`: the consumer takes an index as a plain number (no array per element). */
+function pullSync<T>(iterator: Iterator<T>, observer: IndexedObserver<T>, line: CreditLine, numbers: boolean): Subscription {
   let read = 0;
   let done = false;
   let pulling = false;
@@ -61,7 +63,7 @@ function pullSync<T>(iterator: Iterator<T>, observer: IndexedObserver<T>, line: 
           observer.complete();
           return;
         }
-        observer.next(step.value, [read++]);
+        observer.next(step.value, numbers ? read++ : [read++]);
       }
     } finally {
       pulling = false;
@@ -82,7 +84,7 @@ function pullSync<T>(iterator: Iterator<T>, observer: IndexedObserver<T>, line: 
   return subscription;
 }
 
-function pullAsync<T>(iterator: AsyncIterator<T>, observer: IndexedObserver<T>, line: CreditLine): Subscription {
+function pullAsync<T>(iterator: AsyncIterator<T>, observer: IndexedObserver<T>, line: CreditLine, numbers: boolean): Subscription {
   let read = 0;
   let done = false;
   let reading = false;
@@ -107,7 +109,7 @@ function pullAsync<T>(iterator: AsyncIterator<T>, observer: IndexedObserver<T>, 
           observer.complete();
           return;
         }
-        observer.next(step.value, [read++]);
+        observer.next(step.value, numbers ? read++ : [read++]);
       }
     } finally {
       reading = false;

@@ -50,7 +50,7 @@ export function toAsyncIterable<T>(source: Observable<T>, options: ToAsyncIterab
       // Not silent: from here on what arrives is buffered without bound, unless `maxsize` bounds it.
       if (maxsize === undefined) warn(`toAsyncIterable: ${chain} breaks the chain of credits, so the loop no longer paces the pipeline and values wait in an unbounded buffer; pass { maxsize, overflow } to bound it, or move that operator before the stages`);
     };
-    return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false, onBreak: onBreak(it) }), true, maxsize, overflow);
+    return new Iter<T>((it) => subscribePull(source, it.observer, { line: it.line, ordered: false, numberIndex: true, onBreak: onBreak(it) }), true, maxsize, overflow);
   }
   if (maxsize === undefined) return eachValueFrom(source);
   return new Iter<T>((it) => source.subscribe(it.observer), false, maxsize, overflow);

@@ -225,6 +225,18 @@ export class Dispatcher {
     if (this.canReclaim && this.queue.dispatchable === 0 && run.state === State.Running) this.steal();
   }
 
+  /**
+   * The run lane, as an element arrives: whether {@link dispatch} could send anything now. It sends
+   * a partial batch only to a slot with nothing to do, and a full one only when one waits: below a
+   * batch with every slot busy, it would look and send nothing, once per element.
+   */
+  laneDue(): boolean {
+    if (this.queue.dispatchable >= this.batchLimit()) return true;
+    const open = this.open;
+    for (let i = 0; i < open.length; i++) if (open[i].busy === 0) return true;
+    return false;
+  }
+
   /** An open slot (ready, not ending), for {@link StageRun.runNow}. */
   openSlot(): Slot | undefined {
     return this.open.length > 0 ? this.open[0] : undefined;

@@ -7,7 +7,8 @@
  * @module
  */
 import { Ring } from '../backpressure/ring.js';
-import { BufferOverflowError, StageError, type ElementIndex } from '../errors.js';
+import type { IndexLike } from '../backpressure/credit.js';
+import { BufferOverflowError, StageError } from '../errors.js';
 import { buffered, type Element } from './element.js';
 import { openInner, outputsOf } from '../shared/inner.js';
 import { State } from './element.js';
@@ -207,7 +208,7 @@ export class Emitter {
    * One output of the run lane goes downstream (its credit taken already), and its element leaves:
    * {@link emitOne} and {@link leave} without an Element.
    */
-  emitValue(value: unknown, index: ElementIndex): void {
+  emitValue(value: unknown, index: IndexLike): void {
     const run = this.run;
     run.held--;
     this.owed++;

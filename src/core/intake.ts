@@ -5,8 +5,8 @@
  * @module
  */
 import { Subscriber, type Observable, type Subscription } from 'rxjs';
-import { BufferOverflowError, OrderingError, type ElementIndex } from '../errors.js';
-import { CreditLine, isPullObservable, subscribePull, type IndexedObserver } from '../backpressure/credit.js';
+import { BufferOverflowError, OrderingError } from '../errors.js';
+import { CreditLine, isPullObservable, subscribePull, type IndexedObserver, type IndexLike } from '../backpressure/credit.js';
 import { State } from './element.js';
 import type { StageRun } from './stage.js';
 
@@ -31,6 +31,7 @@ export class Intake {
         line: this.line,
         ordered: run.orderedOut,
         orderedBy: run.orderedBy,
+        numberIndex: true,
         onBreak: (chain) => this.broken(chain),
       });
       this.topUp();
@@ -116,7 +117,7 @@ class IntakeObserver implements IndexedObserver<unknown> {
   get closed(): boolean {
     return this.intake.run.state !== State.Running;
   }
-  next(value: unknown, index: ElementIndex | undefined): void {
+  next(value: unknown, index: IndexLike | undefined): void {
     this.intake.run.onElement(value, index);
   }
   error(error: unknown): void {

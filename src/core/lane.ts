@@ -13,6 +13,7 @@
  * @module
  */
 import { Ring } from '../backpressure/ring.js';
+import { toElementIndex, type IndexLike } from '../backpressure/credit.js';
 import type { ElementIndex } from '../errors.js';
 import type { ValueRun } from '../schedulers/scheduler.js';
 import { newElement, State, type Element, type Slot } from './element.js';
@@ -52,7 +53,8 @@ interface Segment {
  */
 class ValueQueue implements WaitQueue {
   readonly values = new Ring<unknown>(64);
-  readonly indexes = new Ring<ElementIndex>(64);
+  /** As upstream gave them: a number for a one-level index (see IndexLike), so a source's run makes no arrays. */
+  readonly indexes = new Ring<IndexLike>(64);
   /** The seq of the first value waiting. */
   seq = 0;
   get length(): number {
@@ -95,7 +97,7 @@ export class RunLane {
   constructor(private readonly stage: StageRun) {}
 
   /** A new element (its seq is the next one). */
-  push(value: unknown, index: ElementIndex): void {
+  push(value: unknown, index: IndexLike): void {
     this.queue.values.push(value);
     this.queue.indexes.push(index);
   }
@@ -103,23 +105,24 @@ export class RunLane {
   /** The next `n` waiting values, as a run in work on `slot`. */
   take(n: number, slot: Slot): LaneRun {
     const q = this.queue;
-    const values: unknown[] = [];
-    const indexes: ElementIndex[] = [];
+    const values = new Array<unknown>(n);
+    const given = new Array<IndexLike>(n);
     let contiguous = true;
-    let last = 0;
+    let index0 = 0;
     for (let i = 0; i < n; i++) {
-      values.push(q.values.shift());
-      const index = q.indexes.shift()!;
-      indexes.push(index);
-      if (contiguous && (index.length !== 1 || (i > 0 && index[0] !== last + 1))) contiguous = false;
-      last = index[0];
+      values[i] = q.values.shift();
+      const index = (given[i] = q.indexes.shift()!);
+      const top = typeof index === 'number' ? index : index.length === 1 ? index[0] : NaN;
+      if (i === 0) index0 = top;
+      if (top !== index0 + i) contiguous = false; // NaN (a deeper index) never equals
     }
     const run: LaneRun = {
       seq0: q.seq,
       n,
       values,
-      indexes,
       contiguous,
+      index0: contiguous ? index0 : 0,
+      indexes: contiguous ? undefined : given.map(toElementIndex),
       jobs: undefined,
       slot,
       got: 0,
@@ -167,7 +170,7 @@ export class RunLane {
           if (mode === 'map' || (mode === 'filter' && result)) {
             if (!stage.down.take()) return;
             run.emitted++;
-            emitter.emitValue(mode === 'map' ? result : run.values[i], run.indexes[i]);
+            emitter.emitValue(mode === 'map' ? result : run.values[i], this.indexOf(run, i));
             if (!this.active) return; // downstream's next made the stage leave the lane: the usual path has the rest
           } else {
             run.emitted++;
@@ -194,7 +197,7 @@ export class RunLane {
           emitter.passValue();
           continue;
         }
-        emitter.emitValue(mode === 'map' ? result : run.values[i], run.indexes[i]);
+        emitter.emitValue(mode === 'map' ? result : run.values[i], this.indexOf(run, i));
         if (!this.active) return;
       }
       this.ready.shift();
@@ -213,7 +216,7 @@ export class RunLane {
     const arrival = stage.arrival;
     const mode = stage.mode;
     const answered = (run: LaneRun, i: number): Element => {
-      const el = newElement(run.seq0 + i, run.values[i], run.indexes[i], undefined);
+      const el = newElement(run.seq0 + i, run.values[i], elementIndexOf(run, i), undefined);
       const result = valueOf(run, i);
       el.attempts = 1;
       // As Emitter.accept turns a result into outputs.
@@ -228,7 +231,7 @@ export class RunLane {
       return el;
     };
     const inWork = (run: LaneRun, i: number): Element => {
-      const el = newElement(run.seq0 + i, run.values[i], run.indexes[i], undefined);
+      const el = newElement(run.seq0 + i, run.values[i], elementIndexOf(run, i), undefined);
       el.attempts = 1;
       el.slot = run.slot;
       (run.jobs ??= new Array<Element | undefined>(run.n).fill(undefined))[i] = el;
@@ -253,11 +256,17 @@ export class RunLane {
     const queue = new FifoQueue();
     const q = this.queue;
     for (let seq = q.seq; q.values.length > 0; seq++) {
-      const el = newElement(seq, q.values.shift(), q.indexes.shift()!, undefined);
+      const el = newElement(seq, q.values.shift(), toElementIndex(q.indexes.shift()!), undefined);
       queue.push(el);
       arrival?.push(el);
     }
     return queue;
+  }
+
+  /** Position `i`'s index as downstream takes it: a number where it may (see IndexLike), made only now. */
+  private indexOf(run: LaneRun, i: number): IndexLike {
+    if (run.indexes !== undefined) return run.indexes[i];
+    return this.stage.numberIndex ? run.index0 + i : [run.index0 + i];
   }
 
   /** The stage failed or was torn down. */
@@ -266,6 +275,10 @@ export class RunLane {
     this.live.clear();
     this.ready.clear();
   }
+}
+
+function elementIndexOf(run: LaneRun, i: number): ElementIndex {
+  return run.indexes !== undefined ? run.indexes[i] : [run.index0 + i];
 }
 
 function valueOf(run: LaneRun, i: number): unknown {

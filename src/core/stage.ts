@@ -9,7 +9,7 @@
  */
 import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
 import { isParallelError, StageError, WorkerFunctionError, type ElementIndex } from '../errors.js';
-import { PullObservable, type IndexedObserver, type PullRequest, type CreditLine } from '../backpressure/credit.js';
+import { PullObservable, type IndexedObserver, type IndexLike, type PullRequest, type CreditLine } from '../backpressure/credit.js';
 import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageMode, type ValueRun } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
@@ -57,6 +57,8 @@ export class StageRun {
   readonly orderedOut: boolean;
   /** Who downstream needs source order (the `ordered()` operator), passed upstream. */
   readonly orderedBy: string | undefined;
+  /** Downstream takes a one-level index as a number (PullRequest.numberIndex): the run lane makes no array for it. */
+  readonly numberIndex: boolean;
   state: State = State.Running;
   readonly workers: number;
   /** Infinity for `maxsize: 0`. */
@@ -104,6 +106,7 @@ export class StageRun {
     if (o.timeout !== undefined) this.timed = new Set();
     this.orderedBy = request.orderedBy;
     this.down = request.line;
+    this.numberIndex = request.numberIndex === true;
     this.subscription = new Subscription(() => this.teardown());
     this.down.onGrant(() => this.emitter.flush());
 
@@ -168,26 +171,27 @@ export class StageRun {
 
   // ---- upstream ---------------------------------------------------------------------------
 
-  onElement(value: unknown, index: ElementIndex | undefined): void {
+  onElement(value: unknown, indexLike: IndexLike | undefined): void {
     if (this.state !== State.Running) return;
     const seq = this.nextSeq++;
     const lane = this.lane;
     if (lane !== undefined && lane.active) {
-      lane.push(value, index ?? [seq]);
+      lane.push(value, indexLike ?? seq);
       this.held++;
-      if (!this.delivering) this.dispatcher.dispatch();
+      if (!this.delivering && this.dispatcher.laneDue()) this.dispatcher.dispatch();
       if (this.intake.push && this.dispatcher.queue.length > this.maxsize) this.intake.overflow();
       return;
     }
+    const index: ElementIndex = indexLike === undefined ? [seq] : typeof indexLike === 'number' ? [indexLike] : indexLike;
     let key: unknown;
     if (this.o.partitionBy) {
       try {
         key = this.o.partitionBy(value);
       } catch (error) {
-        return this.fail(new StageError(this.o.name, 'partitionBy', index ?? [seq], error));
+        return this.fail(new StageError(this.o.name, 'partitionBy', index, error));
       }
     }
-    const el = newElement(seq, value, index ?? [seq], key);
+    const el = newElement(seq, value, index, key);
     if (this.probe) el.at = this.probe.received(el.elementIndex);
     this.held++;
     this.arrival?.push(el);

@@ -37,6 +37,7 @@ export function ordered<T>(): OperatorFunction<T, T> {
         return subscribePull(source, observer, {
           line: request.line,
           ordered: true,
+          numberIndex: request.numberIndex, // the observer is the consumer's own
           orderedBy: 'ordered()',
           onBreak: (chain) => observer.error(new OrderingError(`ordered() ← ${chain}`, 'an operator before it emits on its own, in its own order')),
         });

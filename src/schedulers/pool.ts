@@ -652,18 +652,18 @@ class RemoteLease implements WorkerLease {
         }
       }
       if (at === total) {
-        this.handle!.post([RUN_NUMBERS, this.id, first.seq0, first.indexes[0][0], numbers]); // copied, as in send()
+        this.handle!.post([RUN_NUMBERS, this.id, first.seq0, first.index0, numbers]); // copied, as in send()
         return true;
       }
     }
-    const message: unknown[] = first.contiguous ? [RUN_RANGE, this.id, first.seq0, first.indexes[0][0]] : [RUN, this.id];
+    const message: unknown[] = first.contiguous ? [RUN_RANGE, this.id, first.seq0, first.index0] : [RUN, this.id];
     let transfers: Array<[unknown, TransferListItem[]]> | undefined;
     for (let k = i; k < j; k++) {
       const { values, indexes, seq0 } = runs[k];
       for (let p = 0; p < values.length; p++) {
         const value = values[p];
         if (first.contiguous) message.push(value);
-        else message.push(seq0 + p, value, indexes[p].length === 1 ? indexes[p][0] : indexes[p]);
+        else message.push(seq0 + p, value, indexes![p].length === 1 ? indexes![p][0] : indexes![p]);
         const list = takeTransferList(value);
         if (list) (transfers ??= []).push([value, list]);
       }
@@ -1277,7 +1277,7 @@ function isRange(jobs: readonly Job[]): boolean {
 
 /** `b` comes right after `a`, in seqs and one-level indexes: they can go as one range. */
 function follows(a: ValueRun, b: ValueRun): boolean {
-  return a.contiguous && b.contiguous && b.seq0 === a.seq0 + a.n && b.indexes[0][0] === a.indexes[a.n - 1][0] + 1;
+  return a.contiguous && b.contiguous && b.seq0 === a.seq0 + a.n && b.index0 === a.index0 + a.n;
 }
 
 function forJob(error: unknown, job: Job): unknown {

@@ -56,9 +56,15 @@ export interface ValueRun {
   readonly seq0: number;
   readonly n: number;
   readonly values: readonly unknown[];
-  readonly indexes: readonly ElementIndex[];
-  /** Every index is one level and one more than the one before: the run can go as a range. */
+  /**
+   * Every index is one level and one more than the one before: the run can go as a range, and
+   * position `i`'s index is `[index0 + i]`.
+   */
   readonly contiguous: boolean;
+  /** The first position's one-level index, when `contiguous` (0 otherwise). */
+  readonly index0: number;
+  /** Each position's index, when not `contiguous` (undefined otherwise: no array per element). */
+  readonly indexes: readonly ElementIndex[] | undefined;
   /** Set as the stage leaves its lane: each position's job while in work, undefined once answered. */
   jobs: (Job | undefined)[] | undefined;
 }

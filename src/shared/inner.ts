@@ -216,7 +216,7 @@ class PullInner implements Inner {
           host.complete();
         },
       },
-      { line: this.line, ordered: false },
+      { line: this.line, ordered: false, numberIndex: true }, // indexes are dropped here
     );
     if (this.done) subscription.unsubscribe();
     else this.subscription = subscription;

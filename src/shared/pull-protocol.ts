@@ -51,12 +51,27 @@ export class CreditLine {
   }
 }
 
+/**
+ * An element index as a producer hands it on: an {@link ElementIndex}, or, to a consumer whose
+ * request has `numberIndex`, the number `n` for the one-level index `[n]` (a source's own position:
+ * no array is made per element where nothing needs one). @internal
+ */
+export type IndexLike = ElementIndex | number;
+
+/** The {@link ElementIndex} an {@link IndexLike} stands for. @internal */
+export function toElementIndex(index: IndexLike): ElementIndex {
+  return typeof index === 'number' ? [index] : index;
+}
+
 /** What a credit-aware producer pushes: values with their element index. @internal */
 export interface IndexedObserver<T> {
   /** True once the consumer has unsubscribed: a producer looping synchronously must stop. */
   readonly closed: boolean;
-  /** `index` is undefined for a value an operator emitted on its own (the chain is broken). */
-  next(value: T, index: ElementIndex | undefined): void;
+  /**
+   * `index` is undefined for a value an operator emitted on its own (the chain is broken); a number
+   * only when the request had `numberIndex`.
+   */
+  next(value: T, index: IndexLike | undefined): void;
   error(error: unknown): void;
   complete(): void;
 }
@@ -67,6 +82,11 @@ export interface PullRequest {
   readonly line: CreditLine;
   /** Ask every stage upstream to emit in source order. */
   readonly ordered: boolean;
+  /**
+   * The consumer takes a one-level index as a plain number (see {@link IndexLike}). A producer of
+   * another copy of the library that does not know this sends arrays, which every consumer takes.
+   */
+  readonly numberIndex?: boolean;
   /**
    * Set by `ordered()` (and passed up by the stages that obey it): who needs source order. An
    * upstream that cannot keep it (a broken chain) must fail rather than deliver out of order.

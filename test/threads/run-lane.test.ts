@@ -5,8 +5,8 @@
 // on for that element alone, with every other element out once. test/unit/run-lane.test.ts drives
 // the same with a scripted scheduler, at every moment.
 import { describe, expect, it } from 'vitest';
-import { from, lastValueFrom, Subject, take, toArray } from 'rxjs';
-import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, WorkerCrashedError, type Scheduler } from 'rxjs-parallel';
+import { filter, from, lastValueFrom, Subject, take, toArray } from 'rxjs';
+import { eachParallel, filterParallel, flatMapOrdered, flatMapParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, WorkerCrashedError, type Scheduler } from 'rxjs-parallel';
 
 const kinds = [
   { kind: 'thread', make: (workers = 2) => threadScheduler({ workers }) },
@@ -121,6 +121,86 @@ describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
       for (const [x, index] of byIndex) if (x !== 'failed') expect(index).toEqual([x]);
       expect(byIndex.filter(([x]) => x === 'failed')).toEqual([['failed', [500]]]);
       expect(sorted(byIndex.filter(([x]) => x !== 'failed').map(([x]) => x))).toEqual(range(1000).filter((x) => x % 3 !== 0 && x !== 500));
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  // A source's own index travels as a plain number between the library's producers and consumers
+  // (PullRequest.numberIndex): whatever reads an index (fn's ctx, onError, the next stage, an RxJS
+  // operator between) must see the array it stands for.
+  it.each(cases)('element indexes through chains: stage after stage, an RxJS operator between, flatMap after, a push source (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
+    const scheduler: Scheduler = make();
+    const index = (x: number, ctx: { elementIndex: readonly number[] }) => [x, ctx.elementIndex];
+    try {
+      // The lane stage hands each index on to the next stage (on the lane too, and on the sync scheduler).
+      const chained = await lastValueFrom(
+        fromIterable(range(600)).pipe(
+          mapParallel((x: number) => x * 2, { scheduler, batchSize, ordered }),
+          mapParallel(index, { scheduler, batchSize, ordered }),
+          mapParallel(([x, i]: [number, number[]], ctx) => [x, i, ctx.elementIndex], { scheduler: 'sync', ordered }),
+          toArray(),
+        ),
+      );
+      expectOutputs(
+        chained,
+        range(600).map((i) => [i * 2, [i], [i]]),
+        ordered,
+      );
+      // An RxJS filter between the source and the stage: positions in the source, with gaps.
+      const gaps = await lastValueFrom(
+        fromIterable(range(600)).pipe(
+          filter((x) => x % 4 !== 1),
+          mapParallel((x: number, ctx) => {
+            if (x === 302) throw new Error('three hundred and two');
+            return [x, ctx.elementIndex];
+          }, { scheduler, batchSize, ordered, onError: (_error, x, { elementIndex }) => ['failed', x, elementIndex] }),
+          toArray(),
+        ),
+      );
+      expectOutputs(
+        gaps,
+        range(600)
+          .filter((x) => x % 4 !== 1)
+          .map((x) => (x === 302 ? ['failed', 302, [302]] : [x, [x]])),
+        ordered,
+      );
+      // flatMap after the lane stage: one level more per output.
+      const flat = await lastValueFrom(
+        fromIterable(range(200)).pipe(
+          mapParallel((x: number) => x, { scheduler, batchSize, ordered }),
+          (ordered ? flatMapOrdered : flatMapParallel)((x: number, ctx) => [`${x}a:${ctx.elementIndex.join('.')}`, `${x}b`], { workers: 2 }),
+          toArray(),
+        ),
+      );
+      expectOutputs(
+        flat,
+        range(200).flatMap((x) => [`${x}a:${x}`, `${x}b`]),
+        ordered,
+      );
+      const flatIndexes = await lastValueFrom(
+        fromIterable(range(200)).pipe(
+          mapParallel((x: number) => x, { scheduler, batchSize, ordered }),
+          (ordered ? flatMapOrdered : flatMapParallel)((x: number) => [x, x], { workers: 2 }),
+          mapParallel(index, { scheduler, batchSize, ordered }),
+          toArray(),
+        ),
+      );
+      expectOutputs(
+        flatIndexes,
+        range(200).flatMap((x) => [
+          [x, [x, 0]],
+          [x, [x, 1]],
+        ]),
+        ordered,
+      );
+      // A push source: the stage numbers what arrives.
+      const pushed = await lastValueFrom(from(range(300)).pipe(mapParallel(index, { scheduler, batchSize, ordered }), toArray()));
+      expectOutputs(
+        pushed,
+        range(300).map((x) => [x, [x]]),
+        ordered,
+      );
     } finally {
       await scheduler.close();
     }

@@ -198,3 +198,25 @@ describe('toAsyncIterable over a chain broken after the last stage', () => {
     }
   });
 });
+
+// The demand protocol's indexes (src/shared/pull-protocol.ts): a source's own position goes as a
+// plain number only to a consumer that says it takes one (`numberIndex`), so a consumer of another
+// copy of the library that does not know the flag still gets arrays.
+describe('element indexes on the demand protocol', () => {
+  const kPull = Symbol.for('rxjs-parallel.pull');
+  function indexesOf(request: Record<string, unknown>, source = fromIterable([10, 11, 12])): unknown[] {
+    const seen: unknown[] = [];
+    const line = { credits: 3, take: () => true, grant() {}, charge() {}, onGrant() {} };
+    (source as any)[kPull]({ closed: false, next: (_value: unknown, index: unknown) => seen.push(index), error() {}, complete() {} }, { line, ordered: false, ...request });
+    return seen;
+  }
+  it('fromIterable sends numbers only when asked (numberIndex), arrays otherwise', () => {
+    expect(indexesOf({})).toEqual([[0], [1], [2]]);
+    expect(indexesOf({ numberIndex: false })).toEqual([[0], [1], [2]]);
+    expect(indexesOf({ numberIndex: true })).toEqual([0, 1, 2]);
+  });
+  it('an RxJS operator between passes the request and the index on as they are', () => {
+    expect(indexesOf({ numberIndex: true }, fromIterable([10, 11, 12]).pipe(filter((x) => x !== 11)) as any)).toEqual([0, 2]);
+    expect(indexesOf({}, fromIterable([10, 11, 12]).pipe(filter((x) => x !== 11)) as any)).toEqual([[0], [2]]);
+  });
+});

@@ -131,14 +131,14 @@ describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
   // operator between) must see the array it stands for.
   it.each(cases)('element indexes through chains: stage after stage, an RxJS operator between, flatMap after, a push source (batchSize $batchSize, ordered $ordered)', async ({ batchSize, ordered }) => {
     const scheduler: Scheduler = make();
-    const index = (x: number, ctx: { elementIndex: readonly number[] }) => [x, ctx.elementIndex];
+    const index = (x: number, ctx: { elementIndex: readonly number[] }): [number, readonly number[]] => [x, ctx.elementIndex];
     try {
       // The lane stage hands each index on to the next stage (on the lane too, and on the sync scheduler).
       const chained = await lastValueFrom(
         fromIterable(range(600)).pipe(
           mapParallel((x: number) => x * 2, { scheduler, batchSize, ordered }),
           mapParallel(index, { scheduler, batchSize, ordered }),
-          mapParallel(([x, i]: [number, number[]], ctx) => [x, i, ctx.elementIndex], { scheduler: 'sync', ordered }),
+          mapParallel(([x, i]: [number, readonly number[]], ctx) => [x, i, ctx.elementIndex], { scheduler: 'sync', ordered }),
           toArray(),
         ),
       );

@@ -1208,8 +1208,11 @@ class RemoteLease implements WorkerLease {
           : crash;
       // Its onEnd must still run, with a start in the replacement: unless the end itself is what
       // failed (it timed out, or ended the worker), or keeps being interrupted.
-      if (endTimedOut || startTimedOut || blame.kind === 'end' || blame.kind === 'start' || ++this.endAttempts >= MAX_ATTEMPTS || !this.work.onEnd) {
-        if (!this.everStarted && !this.readyFailed) this.rejectReady(error);
+      const ownFault = endTimedOut || startTimedOut || blame.kind === 'end' || blame.kind === 'start';
+      if (ownFault || ++this.endAttempts >= MAX_ATTEMPTS || !this.work.onEnd) {
+        // A lease that never started and has no onEnd owes nothing: a worker lost under it (a crash
+        // elsewhere, a SIGKILL) fails no one. Its own onStart or onEnd at fault does.
+        if (!this.everStarted && !this.readyFailed && (ownFault || this.work.onEnd)) this.rejectReady(error);
         this.finish(wasStarted && this.work.onEnd ? { error } : undefined);
         return false;
       }

@@ -3,7 +3,8 @@
 // element never waits in one worker's queue while another worker of the stage is idle. One
 // pipeline's fault on a shared pool fails no other pipeline.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, tap, toArray } from 'rxjs';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,10 @@ import {
   threadScheduler,
   WorkerCrashedError,
   type Scheduler,
+  type WorkerLike,
 } from 'rxjs-parallel';
 import { startBus, type Bus } from '../support/bus.js';
-import { record } from '../support/util.js';
+import { deferred, record, turn } from '../support/util.js';
 
 const fixture = new URL('../fixtures/workers.mjs', import.meta.url);
 type Crash = { i: number; crash?: boolean; always?: boolean; how?: 'exit' | 'kill'; dir: string };
@@ -259,4 +261,47 @@ describe.each(kinds)('$kind scheduler: one pipeline\'s fault on a shared pool', 
       await pool.close();
     }
   }, 20_000);
+});
+
+// A lease that never started (its worker not online yet) when its stage ends owes nothing: no call
+// ran on it and, without onEnd, nothing is to run. Its worker dying then (a SIGKILL, an OOM) must
+// not fail a pipeline whose every element is out.
+describe('thread scheduler: a worker lost under a lease that never started, as its stage ends', () => {
+  it('the pipeline completes: every element out, no error', async () => {
+    const entry = new URL('../../dist/esm/worker/node-thread-entry.cjs', import.meta.url);
+    let made = 0;
+    const silent: Worker[] = [];
+    const pool = threadScheduler({
+      workers: 2,
+      // The second worker never comes online: what it says is not passed on.
+      createWorker: (): WorkerLike => {
+        const worker = new Worker(entry);
+        const mute = made++ === 1;
+        if (mute) silent.push(worker);
+        return {
+          postMessage: (message: unknown, transfer?: any) => worker.postMessage(message, transfer),
+          on: (event: string, listener: (...args: any[]) => void) => worker.on(event, mute && event === 'message' ? () => {} : listener),
+          terminate: () => worker.terminate(),
+        };
+      },
+    });
+    try {
+      let emitted = 0;
+      const all = deferred();
+      const out = lastValueFrom(
+        fromIterable(range(20)).pipe(
+          mapParallel((x: number) => x + 1, { scheduler: pool, workers: 2 }),
+          tap(() => ++emitted === 20 && all.resolve()),
+          toArray(),
+        ),
+      );
+      await all.promise;
+      await turn(); // the stage, out of elements, ends its leases: the second one still waits for its worker
+      expect(silent).toHaveLength(1);
+      await silent[0].terminate(); // its worker goes: an exit the pool did not ask for
+      expect(await out).toEqual(range(20).map((x) => x + 1));
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import { fromIterable, mapParallel, task, WorkerCrashedError, type Scheduler } from 'rxjs-parallel';
 import { natsScheduler } from 'rxjs-parallel/nats';
 import { startBus, type Bus } from '../support/bus.js';
-import { fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
+import { fixtures, startNatsServer, startWorker, workerPool, type NatsServer } from '../support/nats.js';
 import { random, record } from '../support/util.js';
 
 const tasks = new URL('../fixtures/nats-tasks.mjs', import.meta.url);
@@ -25,37 +25,6 @@ let bus: Bus;
 let server: NatsServer;
 let stream = 0;
 let schedulers: Scheduler[] = [];
-
-/**
- * Keeps `count` workers running: one that exits (killed) is replaced, until `stop()`.
- * `kill()` SIGKILLs one of them, chosen by `pick`.
- */
-function workerPool(count: number, args: () => string[]) {
-  const live: WorkerProcess[] = [];
-  let stopped = false;
-  const add = () => {
-    const w = startWorker(args());
-    live.push(w);
-    void w.exited.then(() => {
-      live.splice(live.indexOf(w), 1);
-      if (!stopped) add();
-    });
-    return w;
-  };
-  for (let i = 0; i < count; i++) add();
-  return {
-    live,
-    ready: () => Promise.all(live.map((w) => w.ready)),
-    kill(pick: number) {
-      const w = live[Math.floor(pick * live.length)];
-      w.child.kill('SIGKILL');
-    },
-    async stop() {
-      stopped = true;
-      await Promise.all(live.map((w) => w.stop('SIGKILL')));
-    },
-  };
-}
 
 function scheduler(options: Partial<Parameters<typeof natsScheduler>[0]> & { stream: string }): Scheduler {
   const s = natsScheduler({ servers: server.url, ...options });
@@ -147,6 +116,26 @@ describe('natsScheduler: faults', () => {
       expect(bus.of('count').filter((e) => e.key === 'killer-2')).toHaveLength(2); // delivered 1 + retries times
     } finally {
       await pool.stop();
+    }
+  });
+
+  // docs/distributed.md, sizing: a dead worker's slot is claimed again only by a worker with a free slot.
+  it('a dead worker whose slot no worker has room to claim: its elements wait, then fail with WorkerCrashedError after startTimeout, tried three times; no hang', { timeout: 60_000 }, async () => {
+    const name = `noroom${stream}`;
+    const w = startWorker(['--servers', server.url, '--stream', name, '--concurrency', '1', fixtures('nats-tasks.mjs')]);
+    try {
+      await w.ready;
+      const nats = scheduler({ stream: name, workers: 1, ackWait: 600, startTimeout: 400, prefetch: 0 });
+      const items = range(5).map((i) => ({ i, kill: i === 2 }));
+      const { result } = record(fromIterable(items).pipe(mapParallel(t.killer, { scheduler: nats, workers: 1, ordered: true, retries: 3 })));
+      const { error, values } = await result;
+      expect(await w.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect(values).toEqual([0, 1]);
+      // Its retries never ran: the element waited for a slot that no worker took.
+      expect(bus.of('count').filter((e) => e.key === 'killer-2')).toHaveLength(1);
+    } finally {
+      await w.stop('SIGKILL');
     }
   });
 

@@ -99,6 +99,36 @@ export function startWorker(args: string[], options: { env?: NodeJS.ProcessEnv; 
 }
 
 /**
+ * Keeps `count` workers running (`args()` gives each one's flags and modules): one that exits (killed)
+ * is replaced, until `stop()`. `kill(pick)` SIGKILLs one of them, chosen by `pick` in [0, 1).
+ */
+export function workerPool(count: number, args: () => string[]) {
+  const live: WorkerProcess[] = [];
+  let stopped = false;
+  const add = () => {
+    const w = startWorker(args());
+    live.push(w);
+    void w.exited.then(() => {
+      live.splice(live.indexOf(w), 1);
+      if (!stopped) add();
+    });
+    return w;
+  };
+  for (let i = 0; i < count; i++) add();
+  return {
+    live,
+    ready: () => Promise.all(live.map((w) => w.ready)),
+    kill(pick: number) {
+      live[Math.floor(pick * live.length)].child.kill('SIGKILL');
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(live.map((w) => w.stop('SIGKILL')));
+    },
+  };
+}
+
+/**
  * A scheduler that stands for one made later (in a beforeAll, once the server's URL is known), so
  * that suites written as functions of a scheduler can be handed it when they are defined.
  */

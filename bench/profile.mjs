@@ -1,10 +1,11 @@
 // Where the main thread's time goes, per function (self time), for one of the dispatch scenario's
 // rows of ours: runs it in a child process under V8's CPU profiler, then prints the top functions.
-//   npm run build && node bench/profile.mjs [thread-auto|task|engine] [--runs=10] [--n=400000] [--top=25]
+//   npm run build && node bench/profile.mjs [thread-auto|task|engine] [--runs=10] [--n=400000] [--top=25] [--warm=0]
 // Each run is a new pipeline of n elements (as the dispatch scenario warms up), so the profile
-// shows the steady state, not V8 at work.
+// shows the steady state, not V8 at work. With --warm=W, W pipelines run first, unprofiled, and the
+// profile (node:inspector) covers only the `runs` after them.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ const args = parseArgs();
 const row = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'thread-auto';
 const runs = Number(args.runs ?? 10);
 const n = Number(args.n ?? 400_000);
+const warm = Number(args.warm ?? 0);
 
 if (process.env.RXJS_PARALLEL_PROFILE_CHILD) {
   const lib = await import('../dist/esm/index.js');
@@ -26,20 +28,34 @@ if (process.env.RXJS_PARALLEL_PROFILE_CHILD) {
     engine: () => mapParallel((x) => x + 1, { scheduler: 'sync' }),
   }[row];
   if (!stage) throw new Error(`unknown row "${row}": thread-auto, task or engine`);
+  for (let r = 0; r < warm; r++) await drain(fromIterable(range(n)).pipe(stage()));
+  let session;
+  if (warm > 0) {
+    const { Session } = await import('node:inspector/promises');
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const rates = [];
   for (let r = 0; r < runs; r++) {
     const t = performance.now();
     await drain(fromIterable(range(n)).pipe(stage()));
     rates.push(Math.round(n / ((performance.now() - t) / 1000)));
   }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(process.env.RXJS_PARALLEL_PROFILE_DIR, 'main.cpuprofile'), JSON.stringify(profile));
+  }
   await scheduler?.close();
   console.log(`${row}: ${runs} runs of ${n.toLocaleString('en-US')} elements, elements/s: ${rates.map((x) => x.toLocaleString('en-US')).join(', ')}`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'rxp-profile-'));
   try {
-    const child = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    const flags = warm > 0 ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]; // with a warm-up, the child profiles itself
+    const child = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
       stdio: 'inherit',
-      env: { ...process.env, RXJS_PARALLEL_PROFILE_CHILD: '1' },
+      env: { ...process.env, RXJS_PARALLEL_PROFILE_CHILD: '1', RXJS_PARALLEL_PROFILE_DIR: dir },
     });
     if (child.status !== 0) process.exit(child.status ?? 1);
     // The main thread's profile is the largest (a worker thread writes one of its own).

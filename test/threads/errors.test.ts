@@ -118,7 +118,8 @@ describe.each(['thread', 'process'] as const)('%s scheduler: errors', (scheduler
         from(items).pipe(mapParallel(uncloneable, { scheduler, batchSize: 4, ordered: true, onError: (e) => (failures.push(e as UncloneableValueError), -1) }), toArray()),
       );
       expect(out).toEqual([0, -1, -1, 3]);
-      expect(failures.map((e) => [e.direction, e.elementIndex])).toEqual([
+      // In the order they failed: elements 1 and 2 may run on two workers, either first.
+      expect(failures.map((e) => [e.direction, e.elementIndex]).sort((a, b) => (a[1] as number[])[0] - (b[1] as number[])[0])).toEqual([
         ['result', [1]],
         ['result', [2]],
       ]);

@@ -280,7 +280,8 @@ describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
   // White-box: whether a stage is in its lane shows in nothing but speed, so this watches the lane's
   // own methods (the same module the package entry loads). A stage fed by another stage often has an
   // idle worker and asks a busy one for work back; an answer with nothing in it is nothing
-  // element-specific and must not end the lane (it once did, after a few thousand elements).
+  // element-specific and must not end the lane (it once did, after a few thousand elements). An
+  // answer with jobs in it does end it (those jobs become elements): each exit must have one.
   it('a steal answered with nothing keeps the lane (two chained stages)', async () => {
     const lane = (await import('../../dist/esm/core/lane.js')).RunLane.prototype;
     const dispatch = (await import('../../dist/esm/core/dispatch.js')).Dispatcher.prototype;
@@ -288,12 +289,14 @@ describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
     const { reclaimed } = dispatch;
     let left = 0;
     let emptyAnswers = 0;
+    let givenBack = 0;
     lane.materialize = function (this: typeof lane, ...args: Parameters<typeof materialize>) {
       left++;
       return materialize.apply(this, args);
     };
     dispatch.reclaimed = function (this: typeof dispatch, ...args: Parameters<typeof reclaimed>) {
       if (args[1].length === 0) emptyAnswers++;
+      else givenBack++;
       return reclaimed.apply(this, args);
     };
     const scheduler: Scheduler = make();
@@ -308,7 +311,7 @@ describe.each(kinds)('$kind scheduler: the run lane', ({ make }) => {
           ),
         );
         expect(count).toHaveLength(100_000);
-        expect(left).toBe(0);
+        expect(left).toBeLessThanOrEqual(givenBack); // every exit from the lane came with jobs given back
       }
     } finally {
       lane.materialize = materialize;

@@ -9,7 +9,7 @@
  */
 import { Subscription, type Observable, type OperatorFunction } from 'rxjs';
 import { isParallelError, StageError, WorkerFunctionError, type ElementIndex } from '../errors.js';
-import { PullObservable, type IndexedObserver, type IndexLike, type PullRequest, type CreditLine } from '../backpressure/credit.js';
+import { PullObservable, toElementIndex, type IndexedObserver, type IndexLike, type PullRequest, type CreditLine } from '../backpressure/credit.js';
 import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageMode, type ValueRun } from '../schedulers/scheduler.js';
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
@@ -182,7 +182,7 @@ export class StageRun {
       if (this.intake.push && this.dispatcher.queue.length > this.maxsize) this.intake.overflow();
       return;
     }
-    const index: ElementIndex = indexLike === undefined ? [seq] : typeof indexLike === 'number' ? [indexLike] : indexLike;
+    const index: ElementIndex = indexLike === undefined ? [seq] : toElementIndex(indexLike);
     let key: unknown;
     if (this.o.partitionBy) {
       try {

@@ -7,12 +7,13 @@
 // subjects the producer and the worker publish to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserialize } from 'node:v8';
-import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { eachParallel, filterParallel, fromIterable, mapParallel, run, task, type Scheduler } from 'rxjs-parallel';
 import { natsScheduler } from 'rxjs-parallel/nats';
 import { RESULTS_NUMBERS, RUN_NUMBERS } from '../../src/worker/protocol.js';
 import { fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
+import { batchSizes, expectSame, numbers, sources } from '../support/numbers.js';
 
 const tasks = new URL('../fixtures/nats-tasks.mjs', import.meta.url);
 const stream = 'numbers';
@@ -51,23 +52,6 @@ afterAll(async () => {
   await worker?.stop();
   await server?.close();
 });
-
-const specials = [-0, 0, NaN, Infinity, -Infinity, 0.1, -2.5, 2 ** 53 + 2, -(2 ** 31), 2 ** 31, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e-300];
-/** 300 numbers: the special ones again and again, with plain integers and fractions between. */
-const numbers = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? specials[(i / 3) % specials.length] : i % 3 === 1 ? i : i / 7));
-const sources = [
-  { source: 'fromIterable', of: <T>(xs: T[]): Observable<T> => fromIterable(xs) },
-  { source: 'from', of: <T>(xs: T[]): Observable<T> => from(xs) },
-] as const;
-const batchSizes = [64, 'auto'] as const;
-
-/** Same values, in order: primitives by Object.is (so -0 is not 0, and NaN is NaN), objects (cloned) by their JSON. */
-function expectSame(actual: unknown[], expected: unknown[]): void {
-  expect(actual.length).toBe(expected.length);
-  const same = (v: unknown, a: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) === JSON.stringify(a) : Object.is(v, a));
-  const differ = expected.map((v, i) => [i, v, actual[i]] as const).filter(([, v, a]) => !same(v, a));
-  expect(differ).toEqual([]);
-}
 
 describe.each(sources)('nats scheduler: batches of numbers from $source', ({ of }) => {
   it.each(batchSizes)('every double comes back as itself, each call seeing its own element and index (batchSize %s)', { timeout: 30_000 }, async (batchSize) => {

@@ -8,31 +8,15 @@
 // the element it was running.
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { eachParallel, filterParallel, fromIterable, mapParallel, processScheduler, run, threadScheduler, type Scheduler, type WorkerLike } from 'rxjs-parallel';
 import { RESULTS_NUMBERS, RUN_NUMBERS } from '../../src/worker/protocol.js';
-
-const specials = [-0, 0, NaN, Infinity, -Infinity, 0.1, -2.5, 2 ** 53 + 2, -(2 ** 31), 2 ** 31, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e-300];
-/** 300 numbers: the special ones again and again, with plain integers and fractions between. */
-const numbers = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? specials[(i / 3) % specials.length] : i % 3 === 1 ? i : i / 7));
+import { batchSizes, expectSame, numbers, sources } from '../support/numbers.js';
 
 const kinds = [
   { kind: 'thread', make: () => threadScheduler({ workers: 2 }) },
   { kind: 'process', make: () => processScheduler({ workers: 2 }) },
 ] as const;
-const sources = [
-  { source: 'fromIterable', of: <T>(xs: T[]): Observable<T> => fromIterable(xs) },
-  { source: 'from', of: <T>(xs: T[]): Observable<T> => from(xs) },
-] as const;
-const batchSizes = [64, 'auto'] as const;
-
-/** Same values, in order: primitives by Object.is (so -0 is not 0, and NaN is NaN), objects (cloned) by their JSON. */
-function expectSame(actual: unknown[], expected: unknown[]): void {
-  expect(actual.length).toBe(expected.length);
-  const same = (v: unknown, a: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) === JSON.stringify(a) : Object.is(v, a));
-  const differ = expected.map((v, i) => [i, v, actual[i]] as const).filter(([, v, a]) => !same(v, a));
-  expect(differ).toEqual([]);
-}
 
 describe.each(kinds)('$kind scheduler: batches of numbers', ({ make }) => {
   describe.each(sources)('from $source', ({ of }) => {

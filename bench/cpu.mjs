@@ -6,13 +6,15 @@
 // itself): 1 and 2 on a 2-core machine.
 import Piscina from 'piscina';
 import * as lib from '../dist/esm/index.js';
-import { cores, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
+import { REPEAT_BUDGET_MS, cores, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
 import { rawFork, rawThreads } from './lib/raw.mjs';
 import { burnInc } from './workers/tasks.mjs';
 
 const { fromIterable, mapParallel, task } = lib;
 const tasksUrl = new URL('./workers/tasks.mjs', import.meta.url);
 const IN_FLIGHT = 64;
+/** Timed runs of each row (see timeLibraries): 500 elements of 2 ms take 0.5–1 s, so most rows get two or three. */
+const REPEAT = 3;
 /** The worker count the targets are set for. */
 const TARGET_WORKERS = 2;
 const LIBS = {
@@ -52,7 +54,8 @@ export function meta({ workers } = {}) {
       'cannot lengthen an element, only delay it), on each worker count in turn; the sequential loop runs the same ' +
       "function on the main thread. The figure is the speed-up over the sequential loop of the same run (its " +
       "elements/s over the loop's); the bound is the worker count or the machine's cores, whichever is fewer. Pools are " +
-      'made and warmed before the clock starts. The worker counts are `--workers` (`npm run bench -- --workers 1,2,4,8`); ' +
+      `made and warmed before the clock starts, then timed up to ${REPEAT} times while the timed runs take under ${REPEAT_BUDGET_MS / 1000} s together; ` +
+      'the figure in a run is their median. The worker counts are `--workers` (`npm run bench -- --workers 1,2,4,8`); ' +
       'by default 1, 2, 4, … up to the cores of the machine.',
     unit: 'elements/s',
     better: 'higher',
@@ -128,7 +131,7 @@ export async function runOnce({ quick = false, n = quick ? 20 : 500, run = 0, wo
   const counts = workerCounts(workers);
   const rows = await timeLibraries(libraries(counts), {
     run,
-    plan: (id, made) => ({ count: n, warm: 4 * (made.workers ?? 1) }),
+    plan: (id, made) => ({ count: n, warm: 4 * (made.workers ?? 1), repeat: quick ? 1 : REPEAT }),
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s, ${r.ms.toFixed(0)} ms`,
   });
   const bounds = Object.fromEntries(counts.flatMap((k) => Object.keys(LIBS).map((l) => [rowId(l, k), bound(k)])));

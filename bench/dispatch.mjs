@@ -10,7 +10,7 @@ import Piscina from 'piscina';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
 import * as lib from '../dist/esm/index.js';
-import { chunks, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
+import { REPEAT_BUDGET_MS, chunks, drain, emitResult, isMain, parseArgs, range, timeLibraries, tryScheduler, windowed } from './lib/common.mjs';
 import { rawFork, rawThreads } from './lib/raw.mjs';
 
 const { fromIterable, mapParallel, task } = lib;
@@ -22,6 +22,12 @@ const WORKERS = 2;
  * service subscribes many.
  */
 const WARM_RUNS = 3;
+/**
+ * Timed runs of each library after its warm-up, each a new pipeline, while they take less than
+ * REPEAT_BUDGET_MS together (bench/lib/common.mjs): its figure is their median. A row of 200k
+ * elements takes 30–200 ms, as long as the host's speed holds still.
+ */
+const REPEAT = 5;
 /** Calls kept in flight by the benchmark for pools without a bounded input of their own. */
 const IN_FLIGHT = 64;
 const HAND_BATCH = 1000;
@@ -42,7 +48,9 @@ export const meta = {
     `A trivial function (\`x + 1\`; \`async\` on the event loop) over N elements on ${WORKERS} workers, in elements per second ` +
     `(higher is better). Pools are made and warmed (${WARM_RUNS} runs of half the measured count, each a new pipeline, for every ` +
     `library, so that each is measured at its steady rate once V8 has optimized it for more than one subscription) before ` +
-    `the clock starts, and closed after it stops. Pools without a ` +
+    `the clock starts, and closed after it stops. Each is then timed up to ${REPEAT} times, each a new pipeline, while its ` +
+    `timed runs take under ${REPEAT_BUDGET_MS / 1000} s together, and its figure in a run is the median of those (on a shared host one row's timed runs differ by tens of percent, ` +
+    `their rates are kept in bench/results.json; one timed run per row would make each ratio as noisy as two such samples). Pools without a ` +
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
     `flight, as a streaming application would; ours, p-map, \`Readable.map\` and Effect bound their own input; RxJS \`mergeMap\` ` +
     `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
@@ -248,16 +256,17 @@ async function rawForkLibrary(serialization) {
   return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
 }
 
-export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm, warmRuns } = {}) {
+export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm, warmRuns, repeat = REPEAT, interleave = false } = {}) {
   const rows = await timeLibraries(libraries, {
     ids: Object.keys(libraries).filter((id) => (only ? only.includes(id) : id !== 'engine-baseline')),
     run,
+    interleave,
     plan(id) {
       const count = SHORTER.has(id) ? Math.ceil(n / 4) : n;
       // Half the measured count first, WARM_RUNS times, for every library: V8 optimizes a long
       // per-element path (ours) only after ~100k elements and a few subscriptions, a short one
       // sooner; the clock should see each at its steady rate.
-      return { count, warm: quick ? Math.min(count, 200) : (warm ?? Math.ceil(count / 2)), warmRuns: quick ? 1 : (warmRuns ?? WARM_RUNS) };
+      return { count, warm: quick ? Math.min(count, 200) : (warm ?? Math.ceil(count / 2)), warmRuns: quick ? 1 : (warmRuns ?? WARM_RUNS), repeat: quick ? 1 : repeat };
     },
     describe: (r) => `${Math.round(r.value).toLocaleString('en-US')} elements/s`,
   });

@@ -16,6 +16,13 @@ import { runOnce as dispatchOnce } from './dispatch.mjs';
  */
 const WARM = 400_000;
 const WARM_RUNS = 5;
+/**
+ * Timed rounds: once both copies are warm, each round times one pipeline of each, in an order that
+ * alternates, and each copy's figure is the median of its rounds. The two copies share no code (each
+ * is its own module graph), so timing them in turn costs neither its optimized code; it puts both
+ * into the same seconds of a host whose speed moves from second to second.
+ */
+const ROUNDS = 7;
 
 export const meta = {
   id: 'engine',
@@ -25,7 +32,8 @@ export const meta = {
     'no transport and no scheduling: each element is called and emitted within the source\'s `next`), beside the same ' +
     'row run by the library as built from an earlier commit (bench/run.mjs `--baseline`, by default the engine the ' +
     'target was set against: the code of the 2026-11-23 run), the two alone in a fresh process, their order rotating from run to run, ' +
-    `each warmed with ${WARM_RUNS} pipelines of ${WARM.toLocaleString('en-US')} elements before it is timed (V8 reaches the engine's steady rate only after a few subscriptions and about a million elements): how much the ` +
+    `each warmed with ${WARM_RUNS} pipelines of ${WARM.toLocaleString('en-US')} elements before it is timed (V8 reaches the engine's steady rate only after a few subscriptions and about a million elements), ` +
+    `then timed in up to ${ROUNDS} rounds of one pipeline each, taking turns, each figure the median of its rounds: how much the ` +
     "engine's own per-element cost has changed since. (In the dispatch scenario our engine runs after rows that use " +
     'the same code with other schedulers, and V8 optimizes it for all of them; the baseline copy would not be.)',
   unit: 'elements/s',
@@ -40,7 +48,7 @@ export const meta = {
 
 
 export async function runOnce(options = {}) {
-  const result = await dispatchOnce({ ...options, warm: WARM, warmRuns: WARM_RUNS, only: ['engine', 'engine-baseline'] });
+  const result = await dispatchOnce({ ...options, warm: WARM, warmRuns: WARM_RUNS, repeat: ROUNDS, interleave: true, only: ['engine', 'engine-baseline'] });
   return { ...result, scenario: meta.id };
 }
 

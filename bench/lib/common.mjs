@@ -184,31 +184,88 @@ export function rotated(ids, run) {
 }
 
 /**
- * The in-process timing of the rate scenarios (dispatch, cpu, pipeline): each library in turn is
- * made, warmed, timed over its count of elements, checked and closed. `plan(id, made)` gives the
- * run's `{ count, warm, warmRuns, expectedSum }` (`warmRuns` runs of `warm` elements, each a new
- * pipeline, 1 by default; the sum defaults to that of `x + 1`); `describe(r, count)`
- * the tail of the library's log line.
+ * How long, in ms, a row's timed runs may take together before it stops repeating them: a row whose
+ * one timed run is short (most rows of the dispatch and engine scenarios: 30–200 ms) is timed
+ * several times, a row whose run is long (a `batchSize: 1` row, a CPU-bound one) once or twice.
  */
-export async function timeLibraries(libraries, { ids = Object.keys(libraries), run, plan, describe }) {
-  const rows = [];
-  for (const id of rotated(ids, run)) {
+export const REPEAT_BUDGET_MS = 1_500;
+
+/**
+ * The in-process timing of the rate scenarios (dispatch, engine, cpu, long, pipeline): each library
+ * in turn is made, warmed, timed over its count of elements, checked and closed. `plan(id, made)`
+ * gives the run's `{ count, warm, warmRuns, expectedSum, repeat }` (`warmRuns` runs of `warm`
+ * elements, each a new pipeline, 1 by default; the sum defaults to that of `x + 1`);
+ * `describe(r, count)` the tail of the library's log line.
+ *
+ * `repeat` (1 by default): the row is timed up to that many times, each a new pipeline, while its
+ * timed runs have taken less than {@link REPEAT_BUDGET_MS} together; its figure is the median run
+ * (its rate, time and CPU; of an even number, the slower middle one), and every run must come back
+ * right. On a shared machine a row's timed runs differ by tens of percent; one timed run per row
+ * makes a ratio of two rows as noisy as two such samples, the median of several far less so. The
+ * rates of all of them are kept (`timed`).
+ *
+ * `interleave`: every library is made and warmed first, then timed in rounds, one run of each per
+ * round (in an order that rotates by the round), so that two rows' runs share the host's slow and
+ * fast seconds alike. Only for libraries that share no code (the engine and its baseline build):
+ * where they do, V8 would optimize the shared code for all of them before any is timed.
+ */
+export async function timeLibraries(libraries, { ids = Object.keys(libraries), run, plan, describe, interleave = false }) {
+  const rows = new Map();
+  const order = rotated(ids, run);
+  /** A library made and warmed, or undefined (skipped: its row is set). */
+  const prepare = async (id) => {
     const made = await libraries[id]();
     if (made.skipped) {
       log(`  ${id}: skipped: ${made.skipped}`);
-      rows.push(skippedRow(id, made.skipped));
-      continue;
+      rows.set(id, skippedRow(id, made.skipped));
+      return undefined;
     }
-    const { count, warm, warmRuns = 1, expectedSum = incChecksum(count) } = plan(id, made);
+    const { count, warm, warmRuns = 1, repeat = 1, expectedSum = incChecksum(count) } = plan(id, made);
+    const entry = { id, made, count, repeat, expectedSum, timed: [], spent: 0 };
     try {
       for (let i = 0; i < warmRuns && warm > 0; i++) await made.run(warm);
-      const { ms, cpuCores, result } = await measure(() => made.run(count));
-      const r = row(id, (count / ms) * 1000, { ...result, expected: count, expectedSum, ms, cpuCores });
-      log(`  ${id}: ${describe(r, count)}${r.ok ? '' : '  WRONG RESULT'}`);
-      rows.push(r);
-    } finally {
+    } catch (error) {
       await made.close?.();
+      throw error;
+    }
+    return entry;
+  };
+  const wantsMore = (e) => e.timed.length === 0 || (e.timed.length < e.repeat && e.spent < REPEAT_BUDGET_MS);
+  const timeOnce = async (e) => {
+    const m = await measure(() => e.made.run(e.count));
+    e.timed.push(row(e.id, (e.count / m.ms) * 1000, { ...m.result, expected: e.count, expectedSum: e.expectedSum, ms: m.ms, cpuCores: m.cpuCores }));
+    e.spent += m.ms;
+  };
+  const settle = (e) => {
+    const { timed } = e;
+    const mid = [...timed].sort((a, b) => a.value - b.value)[(timed.length - 1) >> 1];
+    const r = { ...mid, ok: timed.every((t) => t.ok), ...(timed.length > 1 ? { timed: timed.map((t) => Math.round(t.value)) } : {}) };
+    log(`  ${e.id}: ${describe(r, e.count)}${timed.length > 1 ? ` (median of ${timed.length})` : ''}${r.ok ? '' : '  WRONG RESULT'}`);
+    rows.set(e.id, r);
+  };
+  if (interleave) {
+    const entries = [];
+    try {
+      for (const id of order) {
+        const e = await prepare(id);
+        if (e) entries.push(e);
+      }
+      for (let round = 0; entries.some(wantsMore); round++) for (const e of rotated(entries, round)) if (wantsMore(e)) await timeOnce(e);
+      entries.forEach(settle);
+    } finally {
+      for (const e of entries) await e.made.close?.();
+    }
+  } else {
+    for (const id of order) {
+      const e = await prepare(id);
+      if (!e) continue;
+      try {
+        while (wantsMore(e)) await timeOnce(e);
+        settle(e);
+      } finally {
+        await e.made.close?.();
+      }
     }
   }
-  return rows;
+  return order.map((id) => rows.get(id));
 }

@@ -104,6 +104,8 @@ class InProcessLease implements WorkerLease {
    * operation per element; finding one by seq, for a cancel, walks the few that are in flight).
    */
   private readonly inFlight = new CallList();
+  /** The call of {@link callNow} while its fn runs (not in `inFlight` until it outlives fn). */
+  private calling: JobContext | undefined = undefined;
   /** flatMap: inner sources still producing, by seq. */
   private inners: Map<number, Inner> | undefined;
   /** flatMap: outputs the stage asked for before the call's inner source was open. */
@@ -206,12 +208,25 @@ class InProcessLease implements WorkerLease {
    */
   callNow(job: Job): unknown {
     if (this.ended || !this.inline) return NOT_NOW;
-    const ctx = this.track(job); // found by an end (or a close) that comes while fn runs
+    // Not in the list of calls in flight while fn runs (linking and unlinking cost as much as the
+    // rest of a trivial call): only an end, a close or a flatMap request can reach a call that has
+    // not returned, and they look at `calling`. It joins the list if it goes on (a thenable).
+    const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
+    JobContext.setJob(ctx, job);
+    const outer = this.calling;
+    this.calling = ctx;
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
-      if (this.follow(ctx, result)) return IN_FLIGHT;
+      this.calling = outer;
+      const then = thenOf(result);
+      if (then) {
+        if (!ctx.aborted) this.inFlight.add(ctx); // an end while fn ran took its leave of it already
+        this.follow(ctx, result, then);
+        return IN_FLIGHT;
+      }
     } catch (error) {
+      this.calling = outer;
       // fn threw, or its result's `then` did (perhaps after answering: then the answer counts)
       if (ctx.aborted || ctx.settled) return IN_FLIGHT; // or the lease ended while fn ran: nobody waits for it
       this.inFlight.remove(ctx);
@@ -219,9 +234,22 @@ class InProcessLease implements WorkerLease {
       return new Threw(error);
     }
     if (ctx.aborted) return IN_FLIGHT; // the lease ended while fn ran: nobody waits for it
-    this.inFlight.remove(ctx);
     ctx.settled = true;
     return result;
+  }
+
+  /** The call `seq` in flight, or in fn now (see {@link callNow}). */
+  private findCall(seq: number): JobContext | undefined {
+    const calling = this.calling;
+    return calling !== undefined && calling.seq === seq ? calling : this.inFlight.find(seq);
+  }
+
+  /** Every call in flight, and the one in fn now (see {@link callNow}). */
+  private allCalls(): JobContext[] {
+    const all = this.inFlight.all();
+    const calling = this.calling;
+    if (calling !== undefined && !calling.settled && !all.includes(calling)) all.push(calling);
+    return all;
   }
 
   /** A call begins: its ctx, in the list of calls in flight. */
@@ -233,8 +261,7 @@ class InProcessLease implements WorkerLease {
   }
 
   /** When `fn` returned a thenable, settles the call once it does, and returns true; throws what reading its `then` throws. */
-  private follow(ctx: JobContext, result: unknown): boolean {
-    const then = thenOf(result);
+  private follow(ctx: JobContext, result: unknown, then = thenOf(result)): boolean {
     if (!then) return false;
     then.call(
       result,
@@ -303,11 +330,11 @@ class InProcessLease implements WorkerLease {
   request(seq: number, count: number): void {
     const inner = this.inners?.get(seq);
     if (inner) inner.pull(count);
-    else if (this.inFlight.find(seq)) (this.asked ??= new Map()).set(seq, (this.asked.get(seq) ?? 0) + count); // not open yet
+    else if (this.findCall(seq)) (this.asked ??= new Map()).set(seq, (this.asked.get(seq) ?? 0) + count); // not open yet
   }
 
   cancel(seq: number, reason: unknown): void {
-    const ctx = this.inFlight.find(seq);
+    const ctx = this.findCall(seq);
     if (!ctx) return;
     this.inFlight.remove(ctx);
     this.asked?.delete(seq);
@@ -337,7 +364,7 @@ class InProcessLease implements WorkerLease {
   /** The scheduler is closing under a stage still using this lease: its calls in work fail, then it ends. */
   closeByScheduler(status: StageStatus): Promise<void> {
     if (this.ended) return Promise.resolve();
-    const calls = this.inFlight.all();
+    const calls = this.allCalls();
     const ending = this.end(status); // first, so that a retry the stage makes on hearing this is refused
     const error = new WorkerCrashedError({ workerId: this.info.index, reason: 'was closed: scheduler.close() ended its lease' });
     for (const ctx of calls) this.sink.settleJob!(this.jobOf(ctx), false, error.forElement(ctx.elementIndex));
@@ -349,7 +376,7 @@ class InProcessLease implements WorkerLease {
     this.ended = true;
     this.open.delete(this);
     const reason = new DOMException('The stage ended', 'AbortError');
-    for (const ctx of this.inFlight.all()) ctx.abort(reason);
+    for (const ctx of this.allCalls()) ctx.abort(reason);
     this.inFlight.clear();
     this.asked = undefined;
     const inners = this.inners;

@@ -6,8 +6,8 @@ import type { WorkerInfo } from './context.js';
  * @internal
  */
 export class JobContext {
-  #controller: AbortController | undefined;
-  #reason: unknown = undefined;
+  /** What only a cancelled call or a read `signal` needs: made then, not per call. */
+  #rare: { controller?: AbortController; reason?: unknown; stopReported?: boolean; graceTimer?: ReturnType<typeof setTimeout> } | undefined = undefined;
   /** True once `abort` was called (the signal, if ever read, is aborted). */
   aborted = false;
   /** True once the call has answered (its first answer is the one that counts). */
@@ -18,9 +18,6 @@ export class JobContext {
   /** Its neighbours in its lease's list of calls in flight. */
   #prev: JobContext | undefined = undefined;
   #next: JobContext | undefined = undefined;
-  /** After a cancel: the stage was told the call stopped; the grace timer until it is. */
-  #stopReported = false;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   constructor(
     readonly resources: unknown,
     readonly workerInfo: WorkerInfo,
@@ -29,17 +26,19 @@ export class JobContext {
     readonly seq: number,
   ) {}
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.aborted) this.#controller.abort(this.#reason);
+    const rare = (this.#rare ??= {});
+    if (!rare.controller) {
+      rare.controller = new AbortController();
+      if (this.aborted) rare.controller.abort(rare.reason);
     }
-    return this.#controller.signal;
+    return rare.controller.signal;
   }
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    const rare = (this.#rare ??= {});
+    rare.reason = reason;
+    rare.controller?.abort(reason);
   }
 
   /** @internal */
@@ -52,14 +51,15 @@ export class JobContext {
   }
   /** @internal Marks the stop of a cancelled call reported; false if it already was. */
   static reportStop(ctx: JobContext): boolean {
-    if (ctx.#stopReported) return false;
-    ctx.#stopReported = true;
-    clearTimeout(ctx.#graceTimer);
+    const rare = (ctx.#rare ??= {});
+    if (rare.stopReported) return false;
+    rare.stopReported = true;
+    clearTimeout(rare.graceTimer);
     return true;
   }
   /** @internal */
   static setGraceTimer(ctx: JobContext, timer: ReturnType<typeof setTimeout>): void {
-    ctx.#graceTimer = timer;
+    (ctx.#rare ??= {}).graceTimer = timer;
   }
   /** @internal Links `ctx` in front of `head`; returns the new head. */
   static link(ctx: JobContext, head: JobContext | undefined): JobContext {
@@ -70,7 +70,8 @@ export class JobContext {
   }
   /** @internal Unlinks `ctx`; returns the new head of a list whose head was `head`. */
   static unlink(ctx: JobContext, head: JobContext | undefined): JobContext | undefined {
-    const { prev, next } = { prev: ctx.#prev, next: ctx.#next };
+    const prev = ctx.#prev;
+    const next = ctx.#next;
     if (prev) prev.#next = next;
     else if (head === ctx) head = next;
     else return head; // not in the list

@@ -212,6 +212,31 @@ describe('the sync scheduler', () => {
     expect(result).toEqual({ values: [1], completed: true });
   });
 
+  it('closed while fn runs, then fn answers with a promise: its signal is aborted, the element fails once, the late answer is dropped', async () => {
+    const scheduler = syncScheduler();
+    const seen: unknown[] = [];
+    const late = deferred<number>();
+    let kept: { signal: AbortSignal } | undefined;
+    const run = record(
+      fromIterable([1, 2]).pipe(
+        mapParallel(
+          (x: number, ctx) => {
+            if (x === 1) return x;
+            kept = ctx;
+            void scheduler.close();
+            return late.promise;
+          },
+          { scheduler, onError: (e, x) => (seen.push([x, (e as Error).constructor.name]), SKIP) },
+        ),
+      ),
+    );
+    late.resolve(99);
+    const result = await run.result;
+    expect(kept!.signal.aborted).toBe(true); // the close reached the call that was still in fn
+    expect(seen).toEqual([[2, WorkerCrashedError.name]]);
+    expect(result).toEqual({ values: [1], completed: true });
+  });
+
   it("emits a synchronous fn's results within the upstream's next, one call per element, as it did before its shortcut", () => {
     const log: string[] = [];
     const subject = new Subject<number>();

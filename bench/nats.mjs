@@ -19,6 +19,12 @@ const WORKERS = 2;
 const BATCH = 100;
 /** Jobs the raw producer keeps outstanding (a stream holds any number; a streaming app bounds them). */
 const RAW_IN_FLIGHT = { tiny: 64, b100: 8 };
+/**
+ * `prefetch` of the `ours-b100-deep` row: each slot then holds its batch in work and 3 more behind it,
+ * so that ours has the raw producer's 8 jobs of 100 in flight (800 elements over the 2 slots). At the
+ * default (128, rounded up to 2 batches) it holds 600.
+ */
+const B100_PREFETCH = (RAW_IN_FLIGHT.b100 * BATCH) / WORKERS - BATCH;
 /** ackWait of the crash rows: how long a dead worker's claims (ours) or jobs (raw) wait before they go elsewhere. */
 const CRASH_ACK_WAIT = 1000;
 
@@ -34,7 +40,9 @@ export const meta = {
     `\`natsScheduler({ workers: ${WORKERS} })\`, ${WORKERS} \`rxjs-parallel-worker --concurrency 1\` processes (one slot, ` +
     'one thread each), `fromIterable` into `mapParallel(task(url, \'inc\'), { scheduler })` (its credits bound what is in ' +
     'flight). *Tiny*: one `x + 1` per job. *Batches of 100*: raw, a job is an array of 100 numbers; ours, ' +
-    `\`batchSize: ${BATCH}\` over single elements (results still per element). Both warm up before the clock. ` +
+    `\`batchSize: ${BATCH}\` over single elements (results still per element), with the default \`prefetch\` (128 elements, ` +
+    `rounded up to 2 batches queued behind the one in work: ${3 * BATCH * WORKERS} elements in flight) and, in the \`-deep\` row, with ` +
+    `\`prefetch: ${B100_PREFETCH}\` (3 batches queued: ${RAW_IN_FLIGHT.b100 * BATCH} elements in flight, as the raw producer's ${RAW_IN_FLIGHT.b100} jobs of ${BATCH}). Both warm up before the clock. ` +
     `*Crash*: ${WORKERS} workers, ackWait ${CRASH_ACK_WAIT} ms; one worker is SIGKILLed after a quarter of the elements; ` +
     '`stall` is the time from the kill until every element sent before it has come back (raw: redelivered after ' +
     '`ack_wait`; ours: found silent after `ackWait`, re-sent to the other worker), shown beside `ackWait`.',
@@ -45,6 +53,7 @@ export const meta = {
     'ours-tiny': 'ours: natsScheduler, tiny elements',
     'raw-tiny': 'raw JetStream harness, tiny jobs',
     'ours-b100': `ours: natsScheduler, \`batchSize: ${BATCH}\``,
+    'ours-b100-deep': `ours: natsScheduler, \`batchSize: ${BATCH}\`, \`prefetch: ${B100_PREFETCH}\``,
     'raw-b100': `raw JetStream harness, jobs of ${BATCH} items`,
     'ours-crash': 'ours: natsScheduler, tiny, a worker SIGKILLed',
     'raw-crash': 'raw JetStream harness, tiny, a worker SIGKILLed',
@@ -52,11 +61,17 @@ export const meta = {
   ratios: [
     ['ours-tiny', 'raw-tiny'],
     ['ours-b100', 'raw-b100'],
+    ['ours-b100-deep', 'raw-b100'],
     ['ours-crash', 'raw-crash'],
   ],
   targets: [
     { ratio: ['ours-tiny', 'raw-tiny'], min: 0.8, label: 'NATS, tiny elements: natsScheduler vs the raw JetStream harness' },
-    { ratio: ['ours-b100', 'raw-b100'], min: 0.8, label: 'NATS, batches of 100: natsScheduler vs the raw JetStream harness' },
+    {
+      ratio: ['ours-b100-deep', 'raw-b100'],
+      min: 0.8,
+      label: `NATS, batches of 100, ${RAW_IN_FLIGHT.b100 * BATCH} elements in flight each: natsScheduler vs the raw JetStream harness`,
+      context: [{ ratio: ['ours-b100', 'raw-b100'], label: 'ours at the default `prefetch`' }],
+    },
   ],
 };
 
@@ -120,11 +135,11 @@ function tracker(n, kill) {
 }
 
 /** Our side: a scheduler and its workers, warmed. `run(n, shape)` resolves with { count, sum, stallMs }. */
-async function ours(url, stream, { batchSize = 1, ackWait, crash = false } = {}) {
+async function ours(url, stream, { batchSize = 1, prefetch, ackWait, crash = false } = {}) {
   // One slot per process for the rates; a spare one each in the crash rows, for the dead worker's slot to move to
   // (a raw worker takes any job, a slot of ours needs a free slot: docs/distributed.md, sizing).
   const workers = await startWorkers(url, stream, WORKERS, crash ? 2 : 1);
-  const nats = natsScheduler({ servers: url, stream, workers: WORKERS, ...(ackWait ? { ackWait } : {}) });
+  const nats = natsScheduler({ servers: url, stream, workers: WORKERS, ...(ackWait ? { ackWait } : {}), ...(prefetch !== undefined ? { prefetch } : {}) });
   const inc = task(tasksUrl, 'inc');
   const run = (n) =>
     new Promise((resolve, reject) => {
@@ -169,6 +184,7 @@ export async function runOnce({ quick = false, run = 0, only } = {}) {
     'ours-tiny': { make: (s) => ours(server.url, s), count: n.tiny },
     'raw-tiny': { make: (s) => raw(server.url, s), count: n.tiny },
     'ours-b100': { make: (s) => ours(server.url, s, { batchSize: BATCH }), count: n.b100 },
+    'ours-b100-deep': { make: (s) => ours(server.url, s, { batchSize: BATCH, prefetch: B100_PREFETCH }), count: n.b100 },
     'raw-b100': { make: (s) => raw(server.url, s, { shape: 'b100' }), count: n.b100 },
     'ours-crash': { make: (s) => ours(server.url, s, { ackWait: CRASH_ACK_WAIT, crash: true }), count: n.crash, crash: true },
     'raw-crash': { make: (s) => raw(server.url, s, { ackWait: CRASH_ACK_WAIT, crash: true }), count: n.crash, crash: true },

@@ -3,7 +3,6 @@ import { CallList, JobContext } from '../shared/job-context.js';
 import { openInner, outputsOf, type Inner } from '../shared/inner.js';
 import { isTaskRef, loadTask, type Work } from '../shared/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
-import { unrefTimer } from '../shared/timers.js';
 import { checkPoolOptions } from './pool-options.js';
 import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, type StageWork, type WorkerLease } from './scheduler.js';
 import { loadError } from './ship.js';
@@ -110,6 +109,8 @@ class InProcessLease implements WorkerLease {
   private inners: Map<number, Inner> | undefined;
   /** flatMap: outputs the stage asked for before the call's inner source was open. */
   private asked: Map<number, number> | undefined;
+  /** Cancelled calls still running, whose grace timer runs (see {@link cancel}). */
+  private inGrace: Set<JobContext> | undefined;
   private readonly flat: boolean;
   private ended = false;
 
@@ -349,7 +350,10 @@ class InProcessLease implements WorkerLease {
     if (ctx.settled) return this.stoppedCall(ctx);
     // Nothing in-process can stop a call that ignores its signal: past the grace, stop waiting.
     if (this.cancelGrace === Infinity) return; // no limit: wait for the call to settle
-    JobContext.setGraceTimer(ctx, unrefTimer(setTimeout(() => this.stoppedCall(ctx), this.cancelGrace)));
+    // Not unref'd: a partitioned stage may be waiting on it alone (a bounded wait, as onStart's);
+    // the lease's end clears it.
+    (this.inGrace ??= new Set()).add(ctx);
+    JobContext.setGraceTimer(ctx, setTimeout(() => this.stoppedCall(ctx), this.cancelGrace));
   }
 
   private jobOf(ctx: JobContext): Job {
@@ -358,6 +362,7 @@ class InProcessLease implements WorkerLease {
 
   /** A cancelled call ended (or is no longer waited for): tell the stage, once. */
   private stoppedCall(ctx: JobContext): void {
+    this.inGrace?.delete(ctx);
     if (JobContext.reportStop(ctx)) this.sink.stopped?.(this.jobOf(ctx));
   }
 
@@ -378,6 +383,9 @@ class InProcessLease implements WorkerLease {
     const reason = new DOMException('The stage ended', 'AbortError');
     for (const ctx of this.allCalls()) ctx.abort(reason);
     this.inFlight.clear();
+    const inGrace = this.inGrace;
+    this.inGrace = undefined;
+    if (inGrace) for (const ctx of inGrace) JobContext.reportStop(ctx); // nobody waits for them now: their timers go
     this.asked = undefined;
     const inners = this.inners;
     this.inners = undefined;

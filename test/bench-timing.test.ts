@@ -1,0 +1,53 @@
+// bench/lib/common.mjs `timeLibraries`, with synthetic libraries (no timing is asserted): the
+// median of a row's timed runs, and that every library it made is closed whatever fails.
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module of the benchmark suite, without types
+import { median, timeLibraries } from '../bench/lib/common.mjs';
+
+type Made = { run: (n: number) => Promise<{ count: number; sum: number }>; close: () => Promise<void> };
+
+/** A library that counts its runs and closes; `failAt` makes its n-th run reject, `closeFails` its close. */
+function fake(log: string[], id: string, { failAt, closeFails = false }: { failAt?: number; closeFails?: boolean } = {}) {
+  return async (): Promise<Made> => {
+    let runs = 0;
+    return {
+      run: async (n) => {
+        runs++;
+        if (runs === failAt) throw new Error(`${id} run ${runs}`);
+        return { count: n, sum: (n * (n - 1)) / 2 + n };
+      },
+      close: async () => {
+        log.push(`close ${id}`);
+        if (closeFails) throw new Error(`${id} close`);
+      },
+    };
+  };
+}
+const plan = () => ({ count: 10, warm: 1, repeat: 3 });
+const describeRow = () => '';
+
+describe('median', () => {
+  it('is the middle of an odd count and the mean of the two middles of an even one', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+});
+
+describe.each([false, true])('timeLibraries (interleave: %s) closes every library it made', (interleave) => {
+  it('when a timed run of one fails', async () => {
+    const log: string[] = [];
+    const libraries = { a: fake(log, 'a'), b: fake(log, 'b', { failAt: 3 }), c: fake(log, 'c') };
+    await expect(timeLibraries(libraries, { run: 0, plan, describe: describeRow, interleave })).rejects.toThrow('b run 3');
+    // Not interleaved, the libraries after the failing one are never made; every one made is closed.
+    expect(log.sort()).toEqual(interleave ? ['close a', 'close b', 'close c'] : ['close a', 'close b']);
+  });
+
+  it('when the close of one fails: the others made are closed still, and the failure is reported', async () => {
+    const log: string[] = [];
+    const libraries = { a: fake(log, 'a', { closeFails: true }), b: fake(log, 'b'), c: fake(log, 'c') };
+    await expect(timeLibraries(libraries, { run: 0, plan, describe: describeRow, interleave })).rejects.toThrow('a close');
+    // Not interleaved, the run stops at a's close, before b and c are made; interleaved, all three are open then.
+    expect(log.sort()).toEqual(interleave ? ['close a', 'close b', 'close c'] : ['close a']);
+  });
+});

@@ -253,7 +253,16 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
       for (let round = 0; entries.some(wantsMore); round++) for (const e of rotated(entries, round)) if (wantsMore(e)) await timeOnce(e);
       entries.forEach(settle);
     } finally {
-      for (const e of entries) await e.made.close?.();
+      // Every one is closed, even past one whose close fails (that failure is reported after).
+      let closeFailed;
+      for (const e of entries) {
+        try {
+          await e.made.close?.();
+        } catch (error) {
+          closeFailed ??= { error };
+        }
+      }
+      if (closeFailed) throw closeFailed.error;
     }
   } else {
     for (const id of order) {

@@ -54,7 +54,7 @@ export function meta({ workers } = {}) {
       'cannot lengthen an element, only delay it), on each worker count in turn; the sequential loop runs the same ' +
       "function on the main thread. The figure is the speed-up over the sequential loop of the same run (its " +
       "elements/s over the loop's); the bound is the worker count or the machine's cores, whichever is fewer. Pools are " +
-      `made and warmed before the clock starts, then timed up to ${REPEAT} times while the timed runs take under ${REPEAT_BUDGET_MS / 1000} s together; ` +
+      `made and warmed before the clock starts, then timed up to ${REPEAT} times while the timed runs take under ${REPEAT_BUDGET_MS / 1000} s together (and to an odd count); ` +
       'the figure in a run is their median. The worker counts are `--workers` (`npm run bench -- --workers 1,2,4,8`); ' +
       'by default 1, 2, 4, … up to the cores of the machine.',
     unit: 'elements/s',

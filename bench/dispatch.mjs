@@ -49,7 +49,7 @@ export const meta = {
     `(higher is better). Pools are made and warmed (${WARM_RUNS} runs of half the measured count, each a new pipeline, for every ` +
     `library, so that each is measured at its steady rate once V8 has optimized it for more than one subscription) before ` +
     `the clock starts, and closed after it stops. Each is then timed up to ${REPEAT} times, each a new pipeline, while its ` +
-    `timed runs take under ${REPEAT_BUDGET_MS / 1000} s together, and its figure in a run is the median of those (on a shared host one row's timed runs differ by tens of percent, ` +
+    `timed runs take under ${REPEAT_BUDGET_MS / 1000} s together (and to an odd count), and its figure in a run is the median of those (on a shared host one row's timed runs differ by tens of percent, ` +
     `their rates are kept in bench/results.json; one timed run per row would make each ratio as noisy as two such samples). Pools without a ` +
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
     `flight, as a streaming application would; ours, p-map, \`Readable.map\` and Effect bound their own input; RxJS \`mergeMap\` ` +

@@ -198,8 +198,8 @@ export const REPEAT_BUDGET_MS = 1_500;
  * `describe(r, count)` the tail of the library's log line.
  *
  * `repeat` (1 by default): the row is timed up to that many times, each a new pipeline, while its
- * timed runs have taken less than {@link REPEAT_BUDGET_MS} together; its figure is the median run
- * (its rate, time and CPU; of an even number, the slower middle one), and every run must come back
+ * timed runs have taken less than {@link REPEAT_BUDGET_MS} together, and to an odd count; its figure
+ * is the median run (its rate, time and CPU), and every run must come back
  * right. On a shared machine a row's timed runs differ by tens of percent; one timed run per row
  * makes a ratio of two rows as noisy as two such samples, the median of several far less so. The
  * rates of all of them are kept (`timed`).
@@ -230,7 +230,9 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
     }
     return entry;
   };
-  const wantsMore = (e) => e.timed.length === 0 || (e.timed.length < e.repeat && e.spent < REPEAT_BUDGET_MS);
+  // Past the budget a row still gets a third run rather than stop at two: an odd count has a true
+  // middle (of two, the slower would be its figure, which for a slow peer would favour ours).
+  const wantsMore = (e) => e.timed.length === 0 || (e.timed.length < e.repeat && (e.spent < REPEAT_BUDGET_MS || e.timed.length % 2 === 0));
   const timeOnce = async (e) => {
     const m = await measure(() => e.made.run(e.count));
     e.timed.push(row(e.id, (e.count / m.ms) * 1000, { ...m.result, expected: e.count, expectedSum: e.expectedSum, ms: m.ms, cpuCores: m.cpuCores }));

@@ -43,6 +43,18 @@ describe.each([false, true])('timeLibraries (interleave: %s) closes every librar
     expect(log.sort()).toEqual(interleave ? ['close a', 'close b', 'close c'] : ['close a', 'close b']);
   });
 
+  it('when the plan of one throws', async () => {
+    const log: string[] = [];
+    const libraries = { a: fake(log, 'a'), b: fake(log, 'b'), c: fake(log, 'c') };
+    const planOrThrow = (id: string) => {
+      if (id === 'b') throw new Error('b plan');
+      return plan();
+    };
+    await expect(timeLibraries(libraries, { run: 0, plan: planOrThrow, describe: describeRow, interleave })).rejects.toThrow('b plan');
+    // b was made before its plan threw: it is closed, as a is; c is never made.
+    expect(log.sort()).toEqual(['close a', 'close b']);
+  });
+
   it('when the close of one fails: the others made are closed still, and the failure is reported', async () => {
     const log: string[] = [];
     const libraries = { a: fake(log, 'a', { closeFails: true }), b: fake(log, 'b'), c: fake(log, 'c') };

@@ -220,15 +220,14 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
       rows.set(id, skippedRow(id, made.skipped));
       return undefined;
     }
-    const { count, warm, warmRuns = 1, repeat = 1, expectedSum = incChecksum(count) } = plan(id, made);
-    const entry = { id, made, count, repeat, expectedSum, timed: [], spent: 0 };
     try {
+      const { count, warm, warmRuns = 1, repeat = 1, expectedSum = incChecksum(count) } = plan(id, made);
       for (let i = 0; i < warmRuns && warm > 0; i++) await made.run(warm);
+      return { id, made, count, repeat, expectedSum, timed: [], spent: 0 };
     } catch (error) {
       await made.close?.();
       throw error;
     }
-    return entry;
   };
   // Past the budget a row still gets a third run rather than stop at two: an odd count has a true
   // middle (of two, the slower would be its figure, which for a slow peer would favour ours).

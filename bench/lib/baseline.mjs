@@ -2,9 +2,10 @@
 // scenario can time the stage engine of both in one process, one after the other (an A/B within a
 // run, as every other ratio of the suite). The commit's own files come from `git archive` and are
 // built by its own scripts/build.mjs into node_modules/.cache/, where Node and TypeScript resolve
-// rxjs and the toolchain from this checkout's node_modules; a commit built once is reused.
+// rxjs and the toolchain from this checkout's node_modules (linked in as its own); a commit built
+// once is reused.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,6 +37,9 @@ export async function prepareBaseline(rev, log = console.log) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     await pipeArchive(sha, dir);
+    // Its own `node_modules`, this checkout's: a tsconfig that names a file under ./node_modules
+    // (the CommonJS build's `paths` for the NATS client's types) finds it there.
+    symlinkSync(`${root}node_modules`, `${dir}/node_modules`, 'dir');
     await exec(process.execPath, ['scripts/build.mjs'], dir);
     if (!existsSync(entry)) throw new Error(`baseline: the build at ${sha} wrote no dist/esm/index.js`);
     writeFileSync(built, `${new Date().toISOString()}\n`);

@@ -1,5 +1,6 @@
 import type { StageStatus, WorkerInfo } from '../shared/context.js';
 import { CallList, JobContext } from '../shared/job-context.js';
+import { adoptThenable, thenOf } from '../shared/thenable.js';
 import { openInner, outputsOf, type Inner } from '../shared/inner.js';
 import { isTaskRef, loadTask, type Work } from '../shared/task.js';
 import { TaskTimeoutError, WorkerCrashedError } from '../errors.js';
@@ -261,15 +262,20 @@ class InProcessLease implements WorkerLease {
     return ctx;
   }
 
-  /** When `fn` returned a thenable, settles the call once it does, and returns true; throws what reading its `then` throws. */
+  /**
+   * When `fn` returned a thenable, settles the call once it answers (a thenable it answers with
+   * followed to its value, as `await` does), and returns true; throws what reading its `then`, or
+   * `then` before it answers, throws.
+   */
   private follow(ctx: JobContext, result: unknown, then = thenOf(result)): boolean {
     if (!then) return false;
-    then.call(
-      result,
-      (value: unknown) => this.settle(ctx, true, value),
-      (error: unknown) => this.settle(ctx, false, error),
-    );
+    adoptThenable(result, then, this, ctx);
     return true;
+  }
+
+  /** A thenable's answer for the call `ctx`, followed to a value (see {@link adoptThenable}). */
+  settleCall(ctx: JobContext, ok: boolean, value: unknown): void {
+    this.settle(ctx, ok, value);
   }
 
   /** Never settle inside run(), except inline (the sync scheduler). */
@@ -426,13 +432,6 @@ function bounded<T>(promise: Promise<T>, ms: number, timeoutError: () => unknown
       },
     );
   });
-}
-
-/** The `then` of a thenable, or undefined; throws what reading it throws. */
-function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
-  const then = (value as PromiseLike<unknown>).then;
-  return typeof then === 'function' ? then : undefined;
 }
 
 /** A TaskRef that cannot be loaded fails as it does on a thread or process: a `WorkerFunctionError`, not an onStart failure. */

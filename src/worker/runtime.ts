@@ -7,6 +7,7 @@
  * @module
  */
 import { JobContext } from '../shared/job-context.js';
+import { adoptThenable, thenOf } from '../shared/thenable.js';
 import type { StageStatus, WorkerInfo } from '../shared/context.js';
 import { takeTransferList, type TransferListItem } from '../shared/transfer.js';
 import { openInner, outputsOf, type Inner } from '../shared/inner.js';
@@ -340,11 +341,7 @@ class LeaseRun {
           this.current = ctx;
           this.flush(); // results so far go now, not after this call
           try {
-            then.call(
-              result,
-              (v: unknown) => this.settled(ctx, true, v),
-              (e: unknown) => this.settled(ctx, false, e),
-            );
+            adoptThenable(result, then, this, ctx); // a thenable it answers with is followed, as `await` does
           } catch (error) {
             this.settled(ctx, false, error);
           }
@@ -374,6 +371,11 @@ class LeaseRun {
       this.pumping = false;
     }
     this.flush();
+  }
+
+  /** A thenable's answer for the call `ctx`, followed to a value (see {@link adoptThenable}). */
+  settleCall(ctx: JobContext, ok: boolean, value: unknown): void {
+    this.settled(ctx, ok, value);
   }
 
   /** A call that returned a promise settled. */
@@ -625,13 +627,6 @@ class LeaseRun {
     }
     post(this.port, [ENDED, this.id, error]);
   }
-}
-
-/** The `then` of a thenable, or undefined; throws what reading it throws. */
-function thenOf(value: unknown): PromiseLike<unknown>['then'] | undefined {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
-  const then = (value as PromiseLike<unknown>).then;
-  return typeof then === 'function' ? then : undefined;
 }
 
 /**

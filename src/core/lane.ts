@@ -265,8 +265,7 @@ export class RunLane {
 
   /** Position `i`'s index as downstream takes it: a number where it may (see IndexLike), made only now. */
   private indexOf(run: LaneRun, i: number): IndexLike {
-    if (run.indexes !== undefined) return run.indexes[i];
-    return this.stage.numberIndex ? run.index0 + i : [run.index0 + i];
+    return run.indexes === undefined && this.stage.numberIndex ? run.index0 + i : elementIndexOf(run, i);
   }
 
   /** The stage failed or was torn down. */

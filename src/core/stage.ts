@@ -14,6 +14,7 @@ import { IN_FLIGHT, NOT_NOW, Threw, type Job, type LeaseSink, type Scheduler, ty
 import type { ResolvedOptions } from './options.js';
 import { SKIP } from './options.js';
 import type { Work } from '../shared/task.js';
+import { thenOf } from '../shared/thenable.js';
 import type { StageGauges, StageProbe } from './probe.js';
 import { newElement, State, type Element, type Slot } from './element.js';
 import { Ring } from '../backpressure/ring.js';
@@ -341,7 +342,7 @@ export class StageRun {
     let replacement: unknown;
     try {
       replacement = onError(error, el.value, { stage: this.o.name, elementIndex: el.elementIndex, attempts: el.attempts });
-      if (isThenable(replacement)) {
+      if (thenOf(replacement)) {
         Promise.resolve(replacement).then(
           (value) => this.state === State.Running && this.replaced(el, value),
           (handlerError) => this.fail(new StageError(this.o.name, 'onError', el.elementIndex, handlerError)),
@@ -536,8 +537,4 @@ function isWorkerFunctionError(error: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }

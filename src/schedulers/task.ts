@@ -212,15 +212,15 @@ class InProcessLease implements WorkerLease {
     if (this.ended || !this.inline) return NOT_NOW;
     // Not in the list of calls in flight while fn runs (linking and unlinking cost as much as the
     // rest of a trivial call): only an end, a close or a flatMap request can reach a call that has
-    // not returned, and they look at `calling`. It joins the list if it goes on (a thenable).
+    // not returned, and they look at `calling`. It joins the list if it goes on (a thenable). One
+    // at a time: the stage never calls again while a call of its runs (its dispatcher is busy).
     const ctx = new JobContext(this.resources, this.info, job.elementIndex, job.seq);
     JobContext.setJob(ctx, job);
-    const outer = this.calling;
     this.calling = ctx;
     let result: unknown;
     try {
       result = this.fn!(job.value, ctx);
-      this.calling = outer;
+      this.calling = undefined;
       const then = thenOf(result);
       if (then) {
         if (!ctx.aborted) this.inFlight.add(ctx); // an end while fn ran took its leave of it already
@@ -228,7 +228,7 @@ class InProcessLease implements WorkerLease {
         return IN_FLIGHT;
       }
     } catch (error) {
-      this.calling = outer;
+      this.calling = undefined;
       // fn threw, or its result's `then` did (perhaps after answering: then the answer counts)
       if (ctx.aborted || ctx.settled) return IN_FLIGHT; // or the lease ended while fn ran: nobody waits for it
       this.inFlight.remove(ctx);
@@ -250,7 +250,7 @@ class InProcessLease implements WorkerLease {
   private allCalls(): JobContext[] {
     const all = this.inFlight.all();
     const calling = this.calling;
-    if (calling !== undefined && !calling.settled && !all.includes(calling)) all.push(calling);
+    if (calling !== undefined) all.push(calling); // never in the list: it joins only after fn returns
     return all;
   }
 

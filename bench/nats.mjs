@@ -15,17 +15,19 @@ import { rawNats } from './lib/nats-raw.mjs';
 const { fromIterable, mapParallel, task } = lib;
 const tasksUrl = new URL('./workers/tasks.mjs', import.meta.url);
 const cli = fileURLToPath(new URL('../dist/esm/nats/bin.js', import.meta.url));
-const WORKERS = 2;
-const BATCH = 100;
+export const WORKERS = 2;
+export const BATCH = 100;
 /** Jobs the raw producer keeps outstanding (a stream holds any number; a streaming app bounds them). */
-const RAW_IN_FLIGHT = { tiny: 64, b100: 8 };
+export const RAW_IN_FLIGHT = { tiny: 64, b100: 8 };
+/** Elements a slot holds at `prefetch`: its batch in work and `prefetch` queued, rounded up to whole batches of BATCH. */
+const slotDepth = (prefetch) => BATCH * (1 + Math.ceil(prefetch / BATCH));
 /**
- * `prefetch` of the `ours-b100-deep` row, shown beside the target's: each slot then holds its batch in
- * work and 3 more behind it, so that ours has the raw producer's 8 jobs of 100 in flight (800 elements
- * over the 2 slots). At the default (128, rounded up to 2 batches), which the target is taken at, it
- * holds 600. (In the tiny rows the depths differ the other way: ours holds 2 × 129, raw 64.)
+ * `prefetch` of the `ours-b100-deep` row, shown beside the target's. At the default, which the target
+ * is taken at, each slot holds its batch in work and 3 queued, 800 elements over the 2 slots, as the raw
+ * producer's 8 jobs of 100. At 1000 (10 queued) the rate stops rising on loopback (bench/nats-depth.mjs).
+ * (In the tiny rows the depths differ the other way: ours holds 2 × 257, raw 64.)
  */
-const B100_PREFETCH = (RAW_IN_FLIGHT.b100 * BATCH) / WORKERS - BATCH;
+const B100_PREFETCH = 1000;
 /** ackWait of the crash rows: how long a dead worker's claims (ours) or jobs (raw) wait before they go elsewhere. */
 const CRASH_ACK_WAIT = 1000;
 
@@ -40,11 +42,11 @@ export const meta = {
     `and keeps ${RAW_IN_FLIGHT.tiny} jobs outstanding (${RAW_IN_FLIGHT.b100} for batches). Ours: ` +
     `\`natsScheduler({ workers: ${WORKERS} })\`, ${WORKERS} \`rxjs-parallel-worker --concurrency 1\` processes (one slot, ` +
     'one thread each), `fromIterable` into `mapParallel(task(url, \'inc\'), { scheduler })` (its credits bound what is in ' +
-    'flight). *Tiny*: one `x + 1` per job (ours, at the default `prefetch` of 128, holds up to 129 per slot in flight, ' +
-    `${WORKERS * 129} in all, against raw's ${RAW_IN_FLIGHT.tiny}). *Batches of 100*: raw, a job is an array of 100 numbers; ours, ` +
-    `\`batchSize: ${BATCH}\` over single elements (results still per element), with the default \`prefetch\` (128 elements, ` +
-    `rounded up to 2 batches queued behind the one in work: ${3 * BATCH * WORKERS} elements in flight) and, in the \`-deep\` row, with ` +
-    `\`prefetch: ${B100_PREFETCH}\` (3 batches queued: ${RAW_IN_FLIGHT.b100 * BATCH} elements in flight, as the raw producer's ${RAW_IN_FLIGHT.b100} jobs of ${BATCH}). Both warm up before the clock. ` +
+    'flight). *Tiny*: one `x + 1` per job (ours, at the default `prefetch` of 256, holds up to 257 per slot in flight, ' +
+    `${WORKERS * 257} in all, against raw's ${RAW_IN_FLIGHT.tiny}). *Batches of 100*: raw, a job is an array of 100 numbers; ours, ` +
+    `\`batchSize: ${BATCH}\` over single elements (results still per element), with the default \`prefetch\` (256 elements, ` +
+    `rounded up to 3 batches queued behind the one in work: ${slotDepth(256) * WORKERS} elements in flight, as the raw producer's ${RAW_IN_FLIGHT.b100} jobs of ${BATCH}) and, in the \`-deep\` row, with ` +
+    `\`prefetch: ${B100_PREFETCH}\` (${B100_PREFETCH / BATCH} batches queued: ${slotDepth(B100_PREFETCH) * WORKERS} elements in flight). Both warm up before the clock. ` +
     `*Crash*: ${WORKERS} workers, ackWait ${CRASH_ACK_WAIT} ms; one worker is SIGKILLed after a quarter of the elements; ` +
     '`stall` is the time from the kill until every element sent before it has come back (raw: redelivered after ' +
     '`ack_wait`; ours: found silent after `ackWait`, re-sent to the other worker), shown beside `ackWait`.',
@@ -72,13 +74,13 @@ export const meta = {
       ratio: ['ours-b100', 'raw-b100'],
       min: 0.8,
       label: 'NATS, batches of 100: natsScheduler vs the raw JetStream harness',
-      context: [{ ratio: ['ours-b100-deep', 'raw-b100'], label: `ours with \`prefetch: ${B100_PREFETCH}\` (${RAW_IN_FLIGHT.b100 * BATCH} in flight, as raw)` }],
+      context: [{ ratio: ['ours-b100-deep', 'raw-b100'], label: `ours with \`prefetch: ${B100_PREFETCH}\` (${slotDepth(B100_PREFETCH) * WORKERS} in flight)` }],
     },
   ],
 };
 
 /** Starts `rxjs-parallel-worker` processes; resolves once each says it is ready. */
-async function startWorkers(url, stream, count, concurrency) {
+export async function startWorkers(url, stream, count, concurrency) {
   const children = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [cli, '--servers', url, '--stream', stream, '--concurrency', String(concurrency), fileURLToPath(tasksUrl)], {
@@ -137,7 +139,7 @@ function tracker(n, kill) {
 }
 
 /** Our side: a scheduler and its workers, warmed. `run(n, shape)` resolves with { count, sum, stallMs }. */
-async function ours(url, stream, { batchSize = 1, prefetch, ackWait, crash = false } = {}) {
+export async function ours(url, stream, { batchSize = 1, prefetch, ackWait, crash = false } = {}) {
   // One slot per process for the rates; a spare one each in the crash rows, for the dead worker's slot to move to
   // (a raw worker takes any job, a slot of ours needs a free slot: docs/distributed.md, sizing).
   const workers = await startWorkers(url, stream, WORKERS, crash ? 2 : 1);
@@ -164,7 +166,7 @@ async function ours(url, stream, { batchSize = 1, prefetch, ackWait, crash = fal
 }
 
 /** The raw side, warmed. */
-async function raw(url, stream, { shape = 'tiny', ackWait, crash = false } = {}) {
+export async function raw(url, stream, { shape = 'tiny', ackWait, crash = false } = {}) {
   const harness = await rawNats({ url, stream, workers: WORKERS, inFlight: RAW_IN_FLIGHT[shape], ...(ackWait ? { ackWait } : {}) });
   const run = async (n) => {
     let last; // the worker that sent the latest result: it holds jobs (the other may hold none)

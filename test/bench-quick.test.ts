@@ -65,6 +65,14 @@ describe('bench:quick', () => {
     for (const t of targets) expect(['met', 'missed'], t.label).toContain(t.status);
   });
 
+  it('bench/nats-depth.mjs measures every prefetch it is given beside the raw harness (each returns every element)', { timeout: 120_000 }, async () => {
+    const { stdout } = await exec(process.execPath, ['bench/nats-depth.mjs', '--prefetch=0,256', '--rounds=1', '--n=2000'], { cwd: root });
+    // One table row per configuration, with its depth: 2 slots × (a batch of 100 + prefetch in whole batches).
+    expect(stdout).toMatch(/^\| `0` \| 200 \| [\d,]+ \([\d,]+–[\d,]+\) \| \d+\.\d\d× \|$/m);
+    expect(stdout).toMatch(/^\| `256` \| 800 \| [\d,]+ /m);
+    expect(stdout).toMatch(/^\| raw harness \(8 jobs\) \| 800 \| [\d,]+ .* \| 1\.00× \|$/m);
+  });
+
   it('bench/entry-load.mjs starts a thread on each form of the worker entry (each says hello)', { timeout: 60_000 }, async () => {
     const { stdout } = await exec(process.execPath, ['bench/entry-load.mjs', '--samples=1'], { cwd: root });
     const lines = stdout.split('\n');

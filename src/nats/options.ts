@@ -107,9 +107,11 @@ export interface NatsSchedulerOptions extends NatsConnectionOptions {
   /**
    * Elements a slot may hold queued behind the batch in work, rounded up to whole batches, so that a
    * remote worker never waits a round trip between two: more than on threads (4), as a round trip
-   * over the network is longer; an idle worker of the stage takes back queued work all the same.
-   * Not used by a stage with a `timeout`.
-   * @default 128
+   * through the stream is longer; an idle worker of the stage takes back queued work all the same.
+   * The default queues 3 batches of 100 (at 128 it was 2, and the worker waited on round trips:
+   * `node bench/nats-depth.mjs`, docs/distributed.md, sizing); more buys rate on fast small batches
+   * at the cost of elements held in flight. Not used by a stage with a `timeout`.
+   * @default 256
    */
   prefetch?: number;
   /**
@@ -146,7 +148,7 @@ export const NATS_DEFAULTS = Object.freeze({
   maxAckPending: 1000,
   storage: 'file' as 'file' | 'memory',
   maxAge: 3_600_000,
-  prefetch: 128,
+  prefetch: 256,
   cancelGrace: 5000,
   startTimeout: 60_000,
   endTimeout: 10_000,

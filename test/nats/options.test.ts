@@ -1,6 +1,7 @@
 // natsScheduler's options: validated when it is called (InvalidOptionError naming the option, what
 // was expected and what was received), defaults in one frozen object, nothing connected before a
 // stage subscribes.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, isScheduler } from 'rxjs-parallel';
 import { NATS_DEFAULTS, natsScheduler } from 'rxjs-parallel/nats';
@@ -30,7 +31,21 @@ describe('natsScheduler options', () => {
 
   it('has its defaults in one frozen object', () => {
     expect(Object.isFrozen(NATS_DEFAULTS)).toBe(true);
-    expect(NATS_DEFAULTS).toMatchObject({ servers: 'nats://127.0.0.1:4222', workers: 4, ackWait: 30_000, maxAckPending: 1000, storage: 'file', idleTimeout: 30_000 });
+    expect(NATS_DEFAULTS).toMatchObject({ servers: 'nats://127.0.0.1:4222', workers: 4, ackWait: 30_000, maxAckPending: 1000, storage: 'file', prefetch: 256, idleTimeout: 30_000 });
+  });
+
+  it('has the defaults docs/distributed.md lists in its options table', () => {
+    const doc = readFileSync(new URL('../../docs/distributed.md', import.meta.url), 'utf8');
+    const start = doc.indexOf('| option | default | meaning |');
+    expect(start).toBeGreaterThan(-1);
+    const table = doc.slice(start, doc.indexOf('\n\n', start));
+    const listed = new Map([...table.matchAll(/^\| `(\w+)` \| ([^|]+?) \|/gm)].map((m) => [m[1], m[2]]));
+    const checked = Object.entries(NATS_DEFAULTS).filter(([name]) => listed.has(name));
+    expect(checked.map(([name]) => name)).toEqual(expect.arrayContaining(['workers', 'ackWait', 'maxAckPending', 'prefetch', 'cancelGrace', 'startTimeout', 'endTimeout', 'idleTimeout']));
+    for (const [name, value] of checked) {
+      const text = listed.get(name)!.replace(/^`'?|'?`$/g, '');
+      expect({ name, value: text }).toEqual({ name, value: String(value) });
+    }
   });
 
   it('rejects what it cannot take, naming the option', () => {

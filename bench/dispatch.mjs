@@ -28,6 +28,17 @@ const WARM_RUNS = 3;
  * elements takes 30–200 ms, as long as the host's speed holds still.
  */
 const REPEAT = 5;
+/**
+ * Each target's row of ours with the peers it is measured against: timed in alternating rounds
+ * (`interleave`, bench/lib/common.mjs), so that a ratio's two rows see the same seconds of the host.
+ * No two rows of a group share code (one row of ours in each).
+ */
+const PAIRED = [
+  ['task', 'readable-map', 'mergeMap', 'p-map', 'effect'],
+  ['thread-b1', 'raw-thread'],
+  ['thread-auto', 'piscina-batch'],
+  ['process-b1', 'raw-fork-advanced'],
+];
 /** Calls kept in flight by the benchmark for pools without a bounded input of their own. */
 const IN_FLIGHT = 64;
 const HAND_BATCH = 1000;
@@ -50,7 +61,10 @@ export const meta = {
     `library, so that each is measured at its steady rate once V8 has optimized it for more than one subscription) before ` +
     `the clock starts, and closed after it stops. Each is then timed up to ${REPEAT} times, each a new pipeline, while its ` +
     `timed runs take under ${REPEAT_BUDGET_MS / 1000} s together (and to an odd count), and its figure in a run is the median of those (on a shared host one row's timed runs differ by tens of percent, ` +
-    `their rates are kept in bench/results.json; one timed run per row would make each ratio as noisy as two such samples). Pools without a ` +
+    `their rates are kept in bench/results.json; one timed run per row would make each ratio as noisy as two such samples). ` +
+    `A target's row of ours and the peers it is measured against (${PAIRED.map((g) => g.map((id) => `\`${id}\``).join(', ')).join('; ')}) ` +
+    `are made and warmed together and then timed in alternating rounds, one run of each per round, so that a ratio's two rows see the ` +
+    `same seconds of the host; every other row is timed alone. Pools without a ` +
     `bounded input of their own (piscina, tinypool, workerpool, the raw peers) are fed with at most ${IN_FLIGHT} calls in ` +
     `flight, as a streaming application would; ours, p-map, \`Readable.map\` and Effect bound their own input; RxJS \`mergeMap\` ` +
     `gets \`from(generator)\`, which it reads whole into its buffer. Ours read the source with \`fromIterable\`. ` +
@@ -256,7 +270,7 @@ async function rawForkLibrary(serialization) {
   return { run: (n) => windowed(n, IN_FLIGHT, (i) => pool.call('inc', i)), close: () => pool.close() };
 }
 
-export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm, warmRuns, repeat = REPEAT, interleave = false } = {}) {
+export async function runOnce({ quick = false, n = quick ? 2_000 : 200_000, run = 0, only, warm, warmRuns, repeat = REPEAT, interleave = PAIRED } = {}) {
   const rows = await timeLibraries(libraries, {
     ids: Object.keys(libraries).filter((id) => (only ? only.includes(id) : id !== 'engine-baseline')),
     run,

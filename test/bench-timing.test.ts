@@ -63,3 +63,25 @@ describe.each([false, true])('timeLibraries (interleave: %s) closes every librar
     expect(log.sort()).toEqual(interleave ? ['close a', 'close b', 'close c'] : ['close a']);
   });
 });
+
+describe('timeLibraries with groups to interleave', () => {
+  it('times a group in alternating rounds at its first member\'s place, and every other library alone', async () => {
+    const log: string[] = [];
+    const library = (id: string) => async (): Promise<Made> => {
+      log.push(`make ${id}`);
+      return {
+        run: async (n) => (log.push(`run ${id}`), { count: n, sum: (n * (n - 1)) / 2 + n }),
+        close: async () => void log.push(`close ${id}`),
+      };
+    };
+    const libraries = { a: library('a'), b: library('b'), c: library('c'), d: library('d') };
+    const rows = await timeLibraries(libraries, { run: 0, plan: () => ({ count: 10, warm: 0, repeat: 3 }), describe: describeRow, interleave: [['d', 'b']] });
+    expect(rows.map((r: { id: string }) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(log).toEqual([
+      ...['make a', 'run a', 'run a', 'run a', 'close a'],
+      // b comes first in the run's order, so the group is timed there; the round's order rotates.
+      ...['make b', 'make d', 'run b', 'run d', 'run d', 'run b', 'run b', 'run d', 'close b', 'close d'],
+      ...['make c', 'run c', 'run c', 'run c', 'close c'],
+    ]);
+  });
+});

@@ -204,10 +204,13 @@ export const REPEAT_BUDGET_MS = 1_500;
  * makes a ratio of two rows as noisy as two such samples, the median of several far less so. The
  * rates of all of them are kept (`timed`).
  *
- * `interleave`: every library is made and warmed first, then timed in rounds, one run of each per
- * round (in an order that rotates by the round), so that two rows' runs share the host's slow and
- * fast seconds alike. Only for libraries that share no code (the engine and its baseline build):
- * where they do, V8 would optimize the shared code for all of them before any is timed.
+ * `interleave`: libraries timed together. `true` for all of them, or groups of ids (`[['task',
+ * 'p-map']]`): the libraries of a group are made and warmed first, then timed in rounds, one run of
+ * each per round (in an order that rotates by the round), so that their runs share the host's slow
+ * and fast seconds alike; the group takes the place of its first member in the run's order, and
+ * every other library is timed alone. Only for libraries that share no code (the engine and its
+ * baseline build; one row of ours and peers): where they do, V8 would optimize the shared code for
+ * all of them before any is timed.
  */
 export async function timeLibraries(libraries, { ids = Object.keys(libraries), run, plan, describe, interleave = false }) {
   const rows = new Map();
@@ -244,10 +247,21 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
     log(`  ${e.id}: ${describe(r, e.count)}${timed.length > 1 ? ` (median of ${timed.length})` : ''}${r.ok ? '' : '  WRONG RESULT'}`);
     rows.set(e.id, r);
   };
-  if (interleave) {
+  // Each unit is timed together: a group of `interleave`, or one library alone.
+  const groups = interleave === true ? [ids] : interleave || [];
+  const units = [];
+  const grouped = new Set();
+  for (const id of order) {
+    if (grouped.has(id)) continue;
+    const group = groups.find((g) => g.includes(id));
+    const unit = group ? order.filter((other) => group.includes(other)) : [id];
+    unit.forEach((member) => grouped.add(member));
+    units.push(unit);
+  }
+  for (const unit of units) {
     const entries = [];
     try {
-      for (const id of order) {
+      for (const id of unit) {
         const e = await prepare(id);
         if (e) entries.push(e);
       }
@@ -264,17 +278,6 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
         }
       }
       if (closeFailed) throw closeFailed.error;
-    }
-  } else {
-    for (const id of order) {
-      const e = await prepare(id);
-      if (!e) continue;
-      try {
-        while (wantsMore(e)) await timeOnce(e);
-        settle(e);
-      } finally {
-        await e.made.close?.();
-      }
     }
   }
   return order.map((id) => rows.get(id));

@@ -65,6 +65,17 @@ export type ControlFrame = { readonly exit: SlotExit } | { readonly terminate: s
 const BRACE = 0x7b;
 
 export const encodeMessage = (message: unknown[]): Uint8Array => serialize(message);
+
+/**
+ * Checks a protocol message's size against the NATS server's `max_payload` (the client refuses a
+ * larger one): throws a RangeError before anything is sent, as for a value that cannot be cloned,
+ * so that the sender sends the message's jobs or results one by one (the pool, the worker runtime)
+ * and only one too large by itself fails (this is its UncloneableValueError's cause). `room`: bytes
+ * the client adds to the payload (a publish to the stream carries headers).
+ */
+export function checkPayload(bytes: number, max: number | undefined, room = 0): void {
+  if (max !== undefined && bytes + room > max) throw new RangeError(`a message of ${bytes} bytes is over the NATS server's max_payload (${max} bytes)`);
+}
 export const encodeJson = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
 export const HEARTBEAT = new Uint8Array(0);
 

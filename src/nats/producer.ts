@@ -15,6 +15,7 @@ import { InvalidOptionError } from '../errors.js';
 import { CLOSE, fromWireError, type WireError } from '../worker/protocol.js';
 import { connectNats, ensureClaimsConsumer, ensureStream, loadNats, names, retrying, type NatsCore } from './client.js';
 import {
+  checkPayload,
   decodeFrame,
   decodeJson,
   encodeJson,
@@ -41,6 +42,8 @@ interface Connected {
 }
 
 const noop = () => {};
+/** Bytes kept free in a publish to the stream, for headers the JetStream client may add to it. */
+const HEADERS_ROOM = 64;
 const nanos = (ms: number) => Math.round(ms * 1_000_000);
 
 function unrefTimer<T extends ReturnType<typeof setTimeout>>(timer: T): T {
@@ -272,6 +275,9 @@ class SlotEndpoint implements Endpoint {
 
   post(message: unknown[]): void {
     const data = encodeMessage(message); // throws, having sent nothing, when something cannot be cloned
+    // Over max_payload the publish would reject, and the slot given up would get the same message
+    // again: it throws here instead, having sent nothing (the pool then sends the jobs one by one).
+    checkPayload(data.length, this.connected.nc.info?.max_payload, HEADERS_ROOM);
     if (this.state !== State.Bound) return;
     this.connected.js.publish(this.inbox, data).catch((error: unknown) => {
       // A transport failure (the server went away meanwhile): nothing the worker ran is at fault.

@@ -652,8 +652,12 @@ class RemoteLease implements WorkerLease {
         }
       }
       if (at === total) {
-        this.handle!.post([RUN_NUMBERS, this.id, first.seq0, first.index0, numbers]); // copied, as in send()
-        return true;
+        try {
+          this.handle!.post([RUN_NUMBERS, this.id, first.seq0, first.index0, numbers]); // copied, as in send()
+          return true;
+        } catch {
+          return false; // too large for the transport (NATS max_payload): as jobs, sent one by one (send())
+        }
       }
     }
     const message: unknown[] = first.contiguous ? [RUN_RANGE, this.id, first.seq0, first.index0] : [RUN, this.id];
@@ -760,8 +764,12 @@ class RemoteLease implements WorkerLease {
     if (range && n >= MIN_PACKED && this.handle!.packsNumbers) {
       const numbers = packNumbers(jobs);
       if (numbers) {
-        this.handle!.post([RUN_NUMBERS, this.id, jobs[0].seq, jobs[0].elementIndex[0], numbers]); // copied: for a few KB, transferring the buffer costs twice as much
-        return;
+        try {
+          this.handle!.post([RUN_NUMBERS, this.id, jobs[0].seq, jobs[0].elementIndex[0], numbers]); // copied: for a few KB, transferring the buffer costs twice as much
+          return;
+        } catch {
+          // too large for the transport (NATS max_payload): nothing was sent; on as below
+        }
       }
     }
     const message: unknown[] = range ? [RUN_RANGE, this.id, jobs[0].seq, jobs[0].elementIndex[0]] : [RUN, this.id];

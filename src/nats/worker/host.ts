@@ -274,7 +274,8 @@ class SlotHost {
     this.state = SlotState.Running;
     const o = this.host.options;
     o.log(`took slot ${slot}`);
-    const thread = new Worker(o.threadEntry, { workerData: { modules: o.modules, allowSource: o.allowSource } });
+    // maxPayload: the thread sends a message of results over it as several (see checkPayload).
+    const thread = new Worker(o.threadEntry, { workerData: { modules: o.modules, allowSource: o.allowSource, maxPayload: this.host.nc.info?.max_payload } });
     this.thread = thread;
     thread.on('message', (m: Uint8Array | ThreadReport) => this.fromThread(m));
     thread.on('error', (error) => (this.threadError ??= error));

@@ -29,6 +29,7 @@ import {
   toWireError,
   type WireWork,
 } from '../../worker/protocol.js';
+import { checkPayload } from '../frames.js';
 import { admit, type ServePolicy } from './policy.js';
 
 /** What the main thread tells a slot's thread besides protocol bytes. */
@@ -39,6 +40,8 @@ export type ThreadReport = { readonly loaded: true } | { readonly drained: true 
 interface Data extends ServePolicy {
   /** Only load the modules, report, and exit (the command checks its modules at start). */
   readonly probe?: boolean;
+  /** The NATS server's max_payload, which a message to the producer must not exceed. */
+  readonly maxPayload?: number;
 }
 
 if (!parentPort) throw new Error('rxjs-parallel: the NATS worker thread entry runs in a worker thread only');
@@ -68,6 +71,7 @@ function send(bytes: Buffer): void {
 const port: WorkerPort = {
   post(message) {
     const bytes = serialize(message); // throws before sending anything when something cannot be cloned
+    checkPayload(bytes.length, data.maxPayload); // so does a message over max_payload: the runtime sends its results one by one
     send(bytes);
     observe(message); // after: what it reports (drained) must follow the message on the wire
   },

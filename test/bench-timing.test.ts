@@ -85,3 +85,27 @@ describe('timeLibraries with groups to interleave', () => {
     ]);
   });
 });
+
+describe('timeLibraries with groups that cannot be timed as given', () => {
+  const library = (log: string[], id: string) => async (): Promise<Made> => {
+    log.push(`make ${id}`);
+    return { run: async (n) => (log.push(`run ${id}`), { count: n, sum: (n * (n - 1)) / 2 + n }), close: async () => void log.push(`close ${id}`) };
+  };
+
+  it('times a group\'s members that are in `ids` (the others filtered out, as by --libs), and names a skipped member\'s row', async () => {
+    const log: string[] = [];
+    const libraries = { a: library(log, 'a'), b: library(log, 'b'), c: async () => ({ skipped: 'not installed' }), d: library(log, 'd') };
+    const rows = await timeLibraries(libraries, { ids: ['b', 'c', 'd'], run: 0, plan: () => ({ count: 10, warm: 0, repeat: 1 }), describe: describeRow, interleave: [['a', 'c', 'd']] });
+    expect(rows.map((r: { id: string; skipped?: string }) => [r.id, r.skipped])).toEqual([['b', undefined], ['c', 'not installed'], ['d', undefined]]);
+    expect(log).toEqual(['make b', 'run b', 'close b', 'make d', 'run d', 'close d']);
+  });
+
+  it('refuses a library in two groups, or a group naming no library, before making any', async () => {
+    const log: string[] = [];
+    const libraries = { a: library(log, 'a'), b: library(log, 'b'), c: library(log, 'c') };
+    const options = { run: 0, plan: () => ({ count: 10, warm: 0, repeat: 3 }), describe: describeRow };
+    await expect(timeLibraries(libraries, { ...options, interleave: [['a', 'b'], ['b', 'c']] })).rejects.toThrow(/"b" is in two groups/);
+    await expect(timeLibraries(libraries, { ...options, interleave: [['a', 'raw-thraed']] })).rejects.toThrow(/"raw-thraed" is no library/);
+    expect(log).toEqual([]);
+  });
+});

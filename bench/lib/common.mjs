@@ -208,7 +208,8 @@ export const REPEAT_BUDGET_MS = 1_500;
  * 'p-map']]`): the libraries of a group are made and warmed first, then timed in rounds, one run of
  * each per round (in an order that rotates by the round), so that their runs share the host's slow
  * and fast seconds alike; the group takes the place of its first member in the run's order, and
- * every other library is timed alone. Only for libraries that share no code (the engine and its
+ * every other library is timed alone (a group's ids not in `ids` are left out; an id in two groups,
+ * or naming no library, throws). Only for libraries that share no code (the engine and its
  * baseline build; one row of ours and peers): where they do, V8 would optimize the shared code for
  * all of them before any is timed.
  */
@@ -249,6 +250,13 @@ export async function timeLibraries(libraries, { ids = Object.keys(libraries), r
   };
   // Each unit is timed together: a group of `interleave`, or one library alone.
   const groups = interleave === true ? [ids] : interleave || [];
+  // A library in two groups would be made and timed twice (its row the last); a misspelt id, never paired.
+  const inGroup = new Set();
+  for (const id of groups.flat()) {
+    if (!(id in libraries)) throw new Error(`interleave: "${id}" is no library (${Object.keys(libraries).join(', ')})`);
+    if (inGroup.has(id)) throw new Error(`interleave: "${id}" is in two groups`);
+    inGroup.add(id);
+  }
   const units = [];
   const grouped = new Set();
   for (const id of order) {

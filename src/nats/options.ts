@@ -106,7 +106,7 @@ export interface NatsSchedulerOptions extends NatsConnectionOptions {
   maxAge?: number;
   /**
    * Elements a slot may hold queued behind the batch in work, rounded up to whole batches, so that a
-   * remote worker never waits a round trip between two: more than on threads (4), as a round trip
+   * remote worker need not wait a round trip between two: more than on threads (4), as a round trip
    * through the stream is longer; an idle worker of the stage takes back queued work all the same.
    * The default queues 3 batches of 100 (at 128 it was 2, and the worker waited on round trips:
    * `node bench/nats-depth.mjs`, docs/distributed.md, sizing); more buys rate on fast small batches

@@ -48,6 +48,22 @@ describe('natsScheduler options', () => {
     }
   });
 
+  it('has the default prefetch wherever docs/distributed.md and docs/backpressure.md name it', () => {
+    const read = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const distributed = read('distributed.md');
+    const named = [
+      ...[...distributed.matchAll(/default `prefetch` \((\d+) elements/g)].map((m) => m[1]),
+      ...[...distributed.matchAll(/The default \((\d+) elements\)/g)].map((m) => m[1]),
+      ...[...distributed.matchAll(/\| (\d+) \(default\) \|/g)].map((m) => m[1]),
+      ...[...read('backpressure.md').matchAll(/(\d+) on NATS/g)].map((m) => m[1]),
+    ];
+    expect(named.length).toBeGreaterThanOrEqual(4);
+    expect(named).toEqual(named.map(() => String(NATS_DEFAULTS.prefetch)));
+    // A slot at the default, `batchSize: 1`: its element in work and `prefetch` behind it.
+    const perSlot = [...distributed.matchAll(/up to (\d+) elements in flight per slot/g)].map((m) => m[1]);
+    expect(perSlot).toEqual(perSlot.map(() => String(NATS_DEFAULTS.prefetch + 1)));
+  });
+
   it('rejects what it cannot take, naming the option', () => {
     const cases: Array<[string, unknown]> = [
       ['options', undefined],

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import * as lib from '../dist/esm/index.js';
-import { natsScheduler } from '../dist/esm/nats/index.js';
+import { NATS_DEFAULTS, natsScheduler } from '../dist/esm/nats/index.js';
 import { startNatsServer } from '../scripts/nats-server.mjs';
 import { emitResult, isMain, log, parseArgs, rotated, row } from './lib/common.mjs';
 import { rawNats } from './lib/nats-raw.mjs';
@@ -19,13 +19,15 @@ export const WORKERS = 2;
 export const BATCH = 100;
 /** Jobs the raw producer keeps outstanding (a stream holds any number; a streaming app bounds them). */
 export const RAW_IN_FLIGHT = { tiny: 64, b100: 8 };
+/** The default `prefetch` of natsScheduler, at which the targets are taken. */
+const PREFETCH = NATS_DEFAULTS.prefetch;
 /** Elements a slot holds at `prefetch`: its batch in work and `prefetch` queued, rounded up to whole batches of BATCH. */
 const slotDepth = (prefetch) => BATCH * (1 + Math.ceil(prefetch / BATCH));
 /**
  * `prefetch` of the `ours-b100-deep` row, shown beside the target's. At the default, which the target
  * is taken at, each slot holds its batch in work and 3 queued, 800 elements over the 2 slots, as the raw
  * producer's 8 jobs of 100. At 1000 (10 queued) the rate stops rising on loopback (bench/nats-depth.mjs).
- * (In the tiny rows the depths differ the other way: ours holds 2 × 257, raw 64.)
+ * (In the tiny rows the depths differ the other way: ours holds 2 × (prefetch + 1), raw 64.)
  */
 const B100_PREFETCH = 1000;
 /** ackWait of the crash rows: how long a dead worker's claims (ours) or jobs (raw) wait before they go elsewhere. */
@@ -42,10 +44,10 @@ export const meta = {
     `and keeps ${RAW_IN_FLIGHT.tiny} jobs outstanding (${RAW_IN_FLIGHT.b100} for batches). Ours: ` +
     `\`natsScheduler({ workers: ${WORKERS} })\`, ${WORKERS} \`rxjs-parallel-worker --concurrency 1\` processes (one slot, ` +
     'one thread each), `fromIterable` into `mapParallel(task(url, \'inc\'), { scheduler })` (its credits bound what is in ' +
-    'flight). *Tiny*: one `x + 1` per job (ours, at the default `prefetch` of 256, holds up to 257 per slot in flight, ' +
-    `${WORKERS * 257} in all, against raw's ${RAW_IN_FLIGHT.tiny}). *Batches of 100*: raw, a job is an array of 100 numbers; ours, ` +
-    `\`batchSize: ${BATCH}\` over single elements (results still per element), with the default \`prefetch\` (256 elements, ` +
-    `rounded up to 3 batches queued behind the one in work: ${slotDepth(256) * WORKERS} elements in flight, as the raw producer's ${RAW_IN_FLIGHT.b100} jobs of ${BATCH}) and, in the \`-deep\` row, with ` +
+    `flight). *Tiny*: one \`x + 1\` per job (ours, at the default \`prefetch\` of ${PREFETCH}, holds up to ${PREFETCH + 1} per slot in flight, ` +
+    `${WORKERS * (PREFETCH + 1)} in all, against raw's ${RAW_IN_FLIGHT.tiny}). *Batches of 100*: raw, a job is an array of 100 numbers; ours, ` +
+    `\`batchSize: ${BATCH}\` over single elements (results still per element), with the default \`prefetch\` (${PREFETCH} elements, ` +
+    `rounded up to ${slotDepth(PREFETCH) / BATCH - 1} batches queued behind the one in work: ${slotDepth(PREFETCH) * WORKERS} elements in flight, against the raw producer's ${RAW_IN_FLIGHT.b100} jobs of ${BATCH}) and, in the \`-deep\` row, with ` +
     `\`prefetch: ${B100_PREFETCH}\` (${B100_PREFETCH / BATCH} batches queued: ${slotDepth(B100_PREFETCH) * WORKERS} elements in flight). Both warm up before the clock. ` +
     `*Crash*: ${WORKERS} workers, ackWait ${CRASH_ACK_WAIT} ms; one worker is SIGKILLed after a quarter of the elements; ` +
     '`stall` is the time from the kill until every element sent before it has come back (raw: redelivered after ' +

@@ -135,7 +135,8 @@ brand(WorkerFunctionError, 'WorkerFunctionError');
 
 /**
  * An element could not be sent to a worker thread or process, or its result could not be sent
- * back: it holds something structured clone cannot copy (a function, a Symbol, a DOM node ...).
+ * back: it holds something structured clone cannot copy (a function, a Symbol, a DOM node ...), or,
+ * on `natsScheduler`, it is larger by itself than the NATS server's `max_payload`.
  * Only that element fails; the worker and the stage go on (`onError` and `retries` apply).
  */
 export class UncloneableValueError extends ParallelError {
@@ -151,9 +152,12 @@ export class UncloneableValueError extends ParallelError {
     options?: { cause?: unknown },
   ) {
     const what = direction === 'element' ? `element [${elementIndex.join(', ')}] cannot be sent to` : `the result of element [${elementIndex.join(', ')}] cannot be sent back from`;
+    const why = describe(options?.cause);
     super(
-      `Stage "${stage}": ${what} a worker: ${describe(options?.cause)}. ` +
-        'Only structured-cloneable values cross a thread or process boundary (no functions, symbols or class methods).',
+      `Stage "${stage}": ${what} a worker: ${why}. ` +
+        (why.includes('max_payload')
+          ? "A NATS message is at most the server's max_payload: send smaller values, or raise max_payload in the server's configuration."
+          : 'Only structured-cloneable values cross a thread or process boundary (no functions, symbols or class methods).'),
       options,
     );
   }

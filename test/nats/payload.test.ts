@@ -71,6 +71,8 @@ describe('natsScheduler and the server\'s max_payload', () => {
     const error = await lastValueFrom(fromIterable(values).pipe(mapParallel(same, { scheduler }), toArray())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UncloneableValueError);
     expect(error).toMatchObject({ direction: 'element', elementIndex: [1] });
+    expect((error as Error).message).toMatch(/over the NATS server's max_payload \(\d+ bytes\)\. A NATS message is at most the server's max_payload/);
+    expect((error as Error).message).not.toMatch(/structured-cloneable/);
   });
 
   it('a result over max_payload by itself fails with UncloneableValueError (result), and the worker process lives', { timeout: 60_000 }, async () => {
@@ -78,6 +80,7 @@ describe('natsScheduler and the server\'s max_payload', () => {
     const error = await lastValueFrom(fromIterable(elements).pipe(mapParallel(padded, { scheduler }), toArray())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UncloneableValueError);
     expect(error).toMatchObject({ direction: 'result', elementIndex: [1] });
+    expect((error as Error).message).toMatch(/max_payload: send smaller values/);
     expect(worker.child.exitCode).toBeNull();
   });
 });

@@ -198,10 +198,10 @@ class InProcessLease implements WorkerLease {
       if (this.follow(ctx, result)) return;
     } catch (error) {
       // fn threw, or its result's `then` did (any value may come back: a revoked proxy...)
-      this.later(() => this.settle(ctx, false, error));
+      this.later(() => this.settleCall(ctx, false, error));
       return;
     }
-    this.later(() => this.settle(ctx, true, result));
+    this.later(() => this.settleCall(ctx, true, result));
   }
 
   /**
@@ -273,18 +273,14 @@ class InProcessLease implements WorkerLease {
     return true;
   }
 
-  /** A thenable's answer for the call `ctx`, followed to a value (see {@link adoptThenable}). */
-  settleCall(ctx: JobContext, ok: boolean, value: unknown): void {
-    this.settle(ctx, ok, value);
-  }
-
   /** Never settle inside run(), except inline (the sync scheduler). */
   private later(fn: () => void): void {
     if (this.inline) fn();
     else queueMicrotask(fn);
   }
 
-  private settle(ctx: JobContext, ok: boolean, value: unknown): void {
+  /** The call `ctx` answered (a thenable's answer followed to a value: {@link adoptThenable}). */
+  settleCall(ctx: JobContext, ok: boolean, value: unknown): void {
     // A call cancelled (timeout) or outlived by its lease (end) reports nothing: the stage moved on.
     // Both abort its ctx (and take it out of `inFlight`), so the flag spares a map lookup per element.
     if (ctx.aborted || ctx.settled) {

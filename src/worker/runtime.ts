@@ -53,7 +53,10 @@ import { resolveWireFunction } from './rebuild.js';
 
 /** How the runtime talks to its pool: a worker thread's parentPort, a Web Worker's scope, a child's IPC. */
 export interface WorkerPort {
-  /** Sends a message; throws (DataCloneError) when it cannot be cloned, sending nothing. */
+  /**
+   * Sends a message; throws (DataCloneError) when it cannot be cloned, or (RangeError) when it is over
+   * the transport's size (NATS max_payload), sending nothing.
+   */
   post(message: unknown[], transfer?: TransferListItem[]): void;
   /** Installs the one message listener. */
   listen(onMessage: (message: unknown) => void): void;
@@ -343,7 +346,7 @@ class LeaseRun {
           try {
             adoptThenable(result, then, this, ctx); // a thenable it answers with is followed, as `await` does
           } catch (error) {
-            this.settled(ctx, false, error);
+            this.settleCall(ctx, false, error);
           }
           continue;
         }
@@ -373,13 +376,8 @@ class LeaseRun {
     this.flush();
   }
 
-  /** A thenable's answer for the call `ctx`, followed to a value (see {@link adoptThenable}). */
+  /** A call that returned a promise settled (its thenable followed to a value: {@link adoptThenable}). */
   settleCall(ctx: JobContext, ok: boolean, value: unknown): void {
-    this.settled(ctx, ok, value);
-  }
-
-  /** A call that returned a promise settled. */
-  private settled(ctx: JobContext, ok: boolean, value: unknown): void {
     if (ctx.settled) return; // a thenable may call back twice: only its first answer counts
     if (ok && this.flat && !ctx.aborted) {
       ctx.settled = true;
@@ -527,12 +525,34 @@ class LeaseRun {
         post(this.port, [RESULTS, this.id, seq, R_RUNNING, undefined]);
         continue;
       }
+      const status = message[i + 1];
+      const transfer = bySeq?.get(seq);
       try {
-        this.port.post([RESULTS, this.id, seq, message[i + 1], message[i + 2]], bySeq?.get(seq));
+        // A flatMap call's outputs (all of them, or a part) too large for one message go as parts.
+        if (this.flat && transfer === undefined && (status === R_OK || status === R_PART) && Array.isArray(message[i + 2])) this.postOutputs(seq, status, message[i + 2] as unknown[]);
+        else this.port.post([RESULTS, this.id, seq, status, message[i + 2]], transfer);
       } catch (error) {
         post(this.port, [RESULTS, this.id, seq, R_UNCLONEABLE, toWireError(error)]);
       }
     }
+  }
+
+  /**
+   * flatMap: outputs of call `seq` too large for one message (a RangeError: NATS max_payload) go in
+   * halves, the first as a part (R_PART), until each fits; throws what an output that cannot go alone
+   * throws (the parts before it are sent: the stage emits them, as a stream's outputs before its
+   * error). Outputs that cannot be cloned are not split: the call fails whole, as before.
+   */
+  private postOutputs(seq: number, status: number, outs: unknown[]): void {
+    try {
+      this.port.post([RESULTS, this.id, seq, status, outs]);
+      return;
+    } catch (error) {
+      if (outs.length < 2 || !(error instanceof RangeError)) throw error;
+    }
+    const half = outs.length >> 1;
+    this.postOutputs(seq, R_PART, outs.slice(0, half));
+    this.postOutputs(seq, status, outs.slice(half));
   }
 
   cancel(seq: number, reason: unknown): void {

@@ -1,11 +1,12 @@
 // Messages and the NATS server's max_payload (1 MiB by default) on natsScheduler. What a stage
 // hands a slot in one turn goes as one message (at the default `prefetch`, 257 elements a slot with
 // `batchSize: 1`), and what a worker finishes in one turn comes back as one: elements or results of
-// a few KB each made that message larger than the server takes. Such a message goes as several, and
-// only an element or a result that is over max_payload by itself fails, with UncloneableValueError.
+// a few KB each made that message larger than the server takes. Such a message goes as several (a
+// flatMap call's outputs as parts), and only an element or a result (an output) that is over
+// max_payload by itself fails, with UncloneableValueError.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { fromIterable, mapParallel, task, UncloneableValueError, type Scheduler } from 'rxjs-parallel';
+import { flatMapParallel, fromIterable, mapParallel, task, UncloneableValueError, type Scheduler } from 'rxjs-parallel';
 import { NATS_DEFAULTS, natsScheduler } from 'rxjs-parallel/nats';
 import { fixtures, startNatsServer, startWorker, type NatsServer, type WorkerProcess } from '../support/nats.js';
 
@@ -13,6 +14,9 @@ const tasks = new URL('../fixtures/nats-tasks.mjs', import.meta.url);
 const same = task<string, string>(tasks, 'same');
 const inc = task<number, number>(tasks, 'inc');
 const padded = task<{ i: number; length: number }, string>(tasks, 'padded');
+type Many = { n: number; length: number };
+const paddedList = task<Many, string[]>(tasks, 'paddedList');
+const paddedStream = task<Many, Iterable<string>>(tasks, 'paddedStream');
 const MAX_PAYLOAD = 1024 * 1024; // nats-server's default
 const stream = 'payload';
 let server: NatsServer;
@@ -73,6 +77,19 @@ describe('natsScheduler and the server\'s max_payload', () => {
     expect(error).toMatchObject({ direction: 'element', elementIndex: [1] });
     expect((error as Error).message).toMatch(/over the NATS server's max_payload \(\d+ bytes\)\. A NATS message is at most the server's max_payload/);
     expect((error as Error).message).not.toMatch(/structured-cloneable/);
+  });
+
+  // flatMap: the outputs of one call go together (an array's all at once, a stream's within a window
+  // of 64): over max_payload they go as parts, in order.
+  it.each([
+    ['an array of 400 outputs of 5 KB', paddedList, 5000, 400],
+    ['a stream of 400 outputs of 20 KB', paddedStream, 20_000, 64],
+  ] as const)('flatMap, %s: every output once, in order', { timeout: 60_000 }, async (_, fn, length, together) => {
+    expect(together * length).toBeGreaterThan(MAX_PAYLOAD);
+    const out = await lastValueFrom(fromIterable([{ n: 400, length }, { n: 3, length: 10 }]).pipe(flatMapParallel(fn, { scheduler, workers: 1 }), toArray()));
+    const list = (n: number, size: number) => Array.from({ length: n }, (_, i) => String(i).padEnd(size, '.'));
+    expect(out).toEqual([...list(400, length), ...list(3, 10)]);
+    expect(worker.child.exitCode).toBeNull();
   });
 
   it('a result over max_payload by itself fails with UncloneableValueError (result), and the worker process lives', { timeout: 60_000 }, async () => {
